@@ -1,0 +1,47 @@
+"""equipoise: cited comparison of ketamine infusions with SSRIs/SNRIs, CBT and combinations.
+
+equipoise supports clinicians' decisions; it is not medical advice.
+"""
+
+from equipoise.comparison.builder import compare
+from equipoise.comparison.claims import ClaimVerdict, check_claims
+from equipoise.comparison.result import Comparison
+from equipoise.datasets import load_catalogue, load_evidence
+from equipoise.errors import (
+    CatalogueError,
+    ComparisonError,
+    ConvergenceError,
+    EquipoiseError,
+    EvidenceError,
+    EvidenceFileError,
+    EvidenceValidationError,
+    ModelError,
+)
+from equipoise.evidence.records import EvidenceRow, EvidenceSet, Source, Study
+from equipoise.evidence.treatments import Treatment, TreatmentCatalogue
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CatalogueError",
+    "ClaimVerdict",
+    "Comparison",
+    "ComparisonError",
+    "ConvergenceError",
+    "EquipoiseError",
+    "EvidenceError",
+    "EvidenceFileError",
+    "EvidenceRow",
+    "EvidenceSet",
+    "EvidenceValidationError",
+    "ModelError",
+    "Source",
+    "Study",
+    "Treatment",
+    "TreatmentCatalogue",
+    "__version__",
+    "check_claims",
+    "compare",
+    "load_catalogue",
+    "load_evidence",
+]

@@ -1,0 +1,1 @@
+"""`equipoise <verb>` / `equipoise <group> <verb>`: results to stdout, messages to stderr."""

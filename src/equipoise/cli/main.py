@@ -1,0 +1,47 @@
+"""Entry point: parse arguments, run a verb, map errors to exit codes (0 ok, 1 user, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from equipoise import __version__
+from equipoise.cli import claims_cmd, compare_cmd, evidence_cmd
+from equipoise.errors import EquipoiseError, EvidenceValidationError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="equipoise",
+        description="Cited comparison of ketamine infusions with SSRIs/SNRIs, CBT and their "
+                    "combinations for anxiety. Supports clinicians' decisions; not medical advice.")
+    parser.add_argument("--version", action="version", version=f"equipoise {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    compare_cmd.register(sub)
+    claims_cmd.register(sub)
+    evidence_cmd.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except EvidenceValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"error: {len(exc.problems)} problem(s) in evidence files; nothing was loaded",
+              file=sys.stderr)
+        return 1
+    except EquipoiseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

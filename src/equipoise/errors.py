@@ -1,0 +1,73 @@
+"""The one exception tree of equipoise.
+
+::
+
+    EquipoiseError                 base of everything equipoise raises on purpose
+     +-- EvidenceError             evidence files or records that break the schema
+     |    +-- EvidenceFileError    a file that cannot be read at all (missing, not CSV, bad header)
+     |    +-- EvidenceValidationError   one or more row problems, each ``file:row:field: message``
+     +-- CatalogueError            an unknown or ambiguous treatment, condition or outcome
+     +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
+     +-- ModelError                a model or estimator used outside its declared constraints
+          +-- ConvergenceError     an iterative estimator that did not converge
+
+Every message names what to fix; the CLI prints it on one line and exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EquipoiseError(Exception):
+    """Base class for every error equipoise raises on purpose."""
+
+
+class EvidenceError(EquipoiseError):
+    """Evidence that cannot be accepted."""
+
+
+class EvidenceFileError(EvidenceError):
+    """A file that cannot be read as an evidence table at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One schema problem, located to the cell: ``file:row:field: message``.
+
+    ``row`` is the 1-based line number in the file (the header is line 1).
+    """
+
+    file: str
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.field}: {self.message}"
+
+
+class EvidenceValidationError(EvidenceError):
+    """Every problem found in one or more evidence files; nothing was loaded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in evidence"
+        super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
+
+
+class CatalogueError(EquipoiseError):
+    """An unknown or ambiguous treatment, condition or outcome name."""
+
+
+class ComparisonError(EquipoiseError):
+    """A comparison that cannot be built as asked."""
+
+
+class ModelError(EquipoiseError):
+    """A model or estimator used outside its declared constraints."""
+
+
+class ConvergenceError(ModelError):
+    """An iterative estimator that did not converge."""

@@ -1,0 +1,96 @@
+"""Plain-text tables that fit a 100-column terminal."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from equipoise.comparison.cells import Cell
+from equipoise.comparison.claims import ClaimVerdict
+from equipoise.comparison.dimensions import BY_ID
+from equipoise.comparison.result import DISCLAIMER, Comparison
+
+WIDTH = 100
+_NAME = 22
+_CERT = 9
+_BODY = WIDTH - _NAME - _CERT - 2
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def _cell_lines(cell: Cell, limit: int) -> list[str]:
+    """Lines for one cell: findings with their row ids, extras and the gap note."""
+    if cell.empty:
+        return _wrap(f"— {cell.note}", _BODY)
+    body: list[str] = []
+    shown = cell.findings[:limit]
+    if cell.dimension in ("regulatory", "certainty"):
+        body += _wrap(cell.headline, _BODY)
+    if cell.dimension == "certainty" and cell.certainty is not None:
+        c = cell.certainty
+        n = "n unknown" if c.n_participants is None else f"n={c.n_participants}"
+        body += _wrap(f"{c.k_studies} studies, {n}; {', '.join(c.designs)}", _BODY)
+        for flag in c.flags:
+            body += _wrap(f"· {flag}", _BODY)
+        shown = ()
+    for f in shown:
+        head = f"{f.effect}: " if f.effect else ""
+        flags = f" [{'; '.join(f.flags)}]" if f.flags else ""
+        ids = ", ".join(src.row_id for src in f.sources)
+        body += _wrap(f"• {head}{f.text} — {f.label}, {f.timepoint}{flags} [{ids}]"
+                      .replace(", —", " —"), _BODY)
+    more = len(cell.findings) - len(shown)
+    if more > 0 and cell.dimension != "certainty":
+        body.append(f"  (+{more} more; --format json for all)")
+    for key, value in cell.extra:
+        if key != "status":
+            body += _wrap(f"{key}: {value}", _BODY)
+    if cell.dimension in ("regulatory", "certainty"):
+        body += _wrap("rows: " + ", ".join(src.row_id for src in cell.sources), _BODY)
+    if cell.note:
+        body += _wrap(f"! {cell.note}", _BODY)
+    return body
+
+
+def comparison_table(comparison: Comparison, *, findings_per_cell: int = 2) -> str:
+    """One section per dimension; rows are treatments; every finding names its row ids."""
+    out = [f"equipoise compare — condition: {comparison.condition}",
+           *textwrap.wrap(DISCLAIMER, WIDTH), ""]
+    rule = "-" * WIDTH
+    for dim in comparison.dimensions:
+        d = BY_ID[dim]
+        out += [rule, f"{d.title.upper()} — {d.question}"[:WIDTH], rule]
+        out.append(f"{'treatment':<{_NAME}} {'certainty':<{_CERT}} findings [evidence row ids]")
+        for t in comparison.treatments:
+            cell = comparison.cell(t.id, dim)
+            body = _cell_lines(cell, findings_per_cell)
+            cert = "" if cell.certainty is None else cell.certainty.label
+            names = _wrap(t.name, _NAME)
+            for i in range(max(len(body), len(names))):
+                out.append(
+                    f"{names[i] if i < len(names) else '':<{_NAME}} "
+                    f"{cert if i == 0 else '':<{_CERT}} "
+                    f"{body[i] if i < len(body) else ''}".rstrip())
+        out.append("")
+    if comparison.gaps:
+        out += [rule, "GAPS — what the evidence base does not contain", rule]
+        for g in comparison.gaps:
+            out += _wrap(f"• {g}", WIDTH)
+    out += ["", "Sources: `equipoise evidence list --format table` shows each row id's citation,",
+            "DOI/PMID and location; `--format json` carries them in every cell."]
+    return "\n".join(out) + "\n"
+
+
+def claims_table(verdicts: Sequence[ClaimVerdict]) -> str:
+    """Each claim, its verdict and certainty, the summary, and the rows it rests on."""
+    out = ["equipoise claims — the seed article's claims against the evidence base",
+           *textwrap.wrap(DISCLAIMER, WIDTH), ""]
+    for v in verdicts:
+        out.append("-" * WIDTH)
+        out += _wrap(f"CLAIM: {v.claim}", WIDTH)
+        out.append(f"VERDICT: {v.verdict.upper()}   certainty: {v.certainty or 'n/a'}")
+        out += ["  " + line for line in _wrap(v.summary, WIDTH - 2)]
+        out += ["  rows: " + line for line in _wrap(", ".join(v.rows), WIDTH - 8)]
+    return "\n".join(out) + "\n"
