@@ -217,3 +217,23 @@ def test_bad_requests_raise_clear_errors(kwargs: dict, words: str) -> None:
 
 def test_condition_is_case_insensitive() -> None:
     assert compare(["cbt"], ["efficacy"], "gad").condition == "GAD"
+
+
+def test_durability_says_what_maintenance_evidence_exists() -> None:
+    c = compare(["ketamine-iv", "ketamine-sc", "esketamine", "duloxetine", "cbt"],
+                ["durability"], "any")
+    extra = {t: dict(c.cell(t, "durability").extra)["maintenance"] for t in
+             ("ketamine-iv", "ketamine-sc", "esketamine", "duloxetine", "cbt")}
+    assert extra["ketamine-iv"] == "no maintenance evidence captured"
+    assert extra["ketamine-sc"].startswith("uncontrolled maintenance data only: KET-GLUE18")
+    assert extra["esketamine"] == ("randomised withdrawal (relapse-prevention) evidence: "
+                                   "ESK-SUS1-01")
+    assert extra["duloxetine"].endswith("SNRI-DAV08-01")
+    assert extra["cbt"] == "no maintenance evidence captured"
+
+
+def test_a_one_sided_interval_says_which_bound_is_missing() -> None:
+    c = compare(["placebo"], ["side_effects"], "any")
+    (f,) = [f for f in c.cell("placebo", "side_effects").findings if f.row_id == "SSRI-GOS23-02"]
+    assert "95% CI from 67; upper bound not captured" in f.text
+    assert not any("paediatric" in flag for flag in f.flags)  # "children and adults"

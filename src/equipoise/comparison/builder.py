@@ -42,6 +42,13 @@ _TRIAL_DIMENSIONS = ("efficacy", "response", "remission", "nonresponse")
 _UNRATED = ("burden", "regulatory")  # facts about a treatment, not estimates of its effects
 
 
+def _first_per_source(rows: Iterable[EvidenceRow]) -> list[str]:
+    first: dict[str, str] = {}
+    for r in rows:
+        first.setdefault(r.source.key, r.id)
+    return list(first.values())
+
+
 def _target_label(target: str) -> str:
     return "an anxiety disorder" if target in ("any", "anxiety") else target
 
@@ -143,6 +150,23 @@ class _Builder:
             return base
         return self.findings(tid, self.rows(tid, lambda r: r.kind in kinds))
 
+    def maintenance(self, tid: str) -> str:
+        """What kind of evidence exists on continuing or maintaining the treatment."""
+        members = self.members(tid)
+        withdrawal = _first_per_source(
+            r for r in self.ev if "withdrawal" in r.design_text.lower()
+            and r.kind is OutcomeKind.RELAPSE
+            and (r.treatment in members or members & set(r.comparators)))
+        if withdrawal:
+            return ("randomised withdrawal (relapse-prevention) evidence: "
+                    + ", ".join(withdrawal))
+        open_label = _first_per_source(
+            r for r in self.ev if r.treatment in members
+            and "maintenance" in r.treatment_text.lower())
+        if open_label:
+            return "uncontrolled maintenance data only: " + ", ".join(open_label)
+        return "no maintenance evidence captured"
+
     def time_course_rows(self, tid: str) -> list[EvidenceRow]:
         """Effect-vs-control rows from sources that report the same outcome at several times."""
         rows = self.rows(tid, lambda r: r.kind is OutcomeKind.EFFECT
@@ -166,6 +190,8 @@ class _Builder:
         treatment = self.cat[tid]
         if dim == "burden" and treatment.supervision:
             extra.append(("supervision", treatment.supervision))
+        if dim == "durability" and not treatment.is_control:
+            extra.append(("maintenance", self.maintenance(tid)))
         headline = self.headline(tid, dim, found, certainty.label if certainty else None)
         if dim == "regulatory":
             reg = self.cat.regulatory(tid)

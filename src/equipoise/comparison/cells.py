@@ -64,6 +64,11 @@ class Finding:
     sources: tuple[SourceRef, ...]
     flags: tuple[str, ...] = ()
 
+    @property
+    def context(self) -> str:
+        """What was measured and when: "response (LOCF), week 8"."""
+        return f"{self.label}, {self.timepoint}" if self.timepoint else self.label
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -40,9 +40,14 @@ def source_ref(row: EvidenceRow) -> SourceRef:
 
 
 def number_text(row: EvidenceRow) -> str:
-    """The value as printed, with its unit and bound, e.g. ``≤1 h``, ``<5%``, ``OR 28.94``."""
+    """The value as printed, with its unit and bound, e.g. ``≤1 h``, ``<5%``, ``OR 28.94``.
+
+    Protocol facts keep their whole measure text ("0.5 mg/kg over 40 min"): the schedule is in it.
+    """
     unit = row.measure.unit
     v = row.value
+    if row.protocol and isinstance(v, Number | Interval | Listing):
+        return f"{v.text.replace('-', '–')} {row.measure.text}"
     if isinstance(v, Status):
         return "yes" if v.flag else "no"
     if isinstance(v, DateValue):
@@ -128,7 +133,7 @@ def make_finding(row: EvidenceRow, evidence: EvidenceSet, target: str, *,
         flags.append(f"population: {row.condition.text}")
     if row.condition.pediatric:
         flags.append("paediatric population")
-    if not row.controlled:
+    if not row.controlled and not row.protocol:
         flags.append(f"no control group: {row.design.value}")
     if reverse:
         flags.append(f"reported as {catalogue[row.treatment].name} vs this treatment")

@@ -84,9 +84,11 @@ class ConfidenceInterval:
     level: float = 0.95
 
     def text(self) -> str:
-        lo = "?" if self.low is None else format_number(self.low)
-        hi = "?" if self.high is None else format_number(self.high)
-        return f"{lo} to {hi}"
+        if self.high is None and self.low is not None:
+            return f"from {format_number(self.low)}; upper bound not captured"
+        if self.low is None and self.high is not None:
+            return f"up to {format_number(self.high)}; lower bound not captured"
+        return f"{format_number(self.low or 0.0)} to {format_number(self.high or 0.0)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,8 @@ class Condition:
 def parse_condition(text: str) -> Condition:
     """Read a ``condition`` cell; raise ``ValueError`` when no known condition is named."""
     low = text.lower()
-    pediatric = bool(re.search(r"pediatric|paediatric|children", low))
+    pediatric = bool(re.search(r"pediatric|paediatric", low)) or (
+        "children" in low and "adult" not in low)
     codes: set[str] = set()
     for pattern, code in _CONDITION_RULES:
         if re.search(pattern, low):

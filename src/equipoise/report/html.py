@@ -104,7 +104,7 @@ def _forest_sections(c: Comparison) -> str:
                     continue
                 seen.add(f.row_id)
                 groups.setdefault(f.unit, []).append(ForestRow(
-                    label=t.name, detail=f"{f.label}, {f.timepoint} · {f.condition} · {f.row_id}",
+                    label=t.name, detail=f"{f.context} · {f.condition} · {f.row_id}",
                     estimate=f.value, low=f.ci_low, high=f.ci_high, group=BY_ID[d].title))
     out = []
     ratio = {"OR", "RR", "HR"}
@@ -196,7 +196,7 @@ def _detail(c: Comparison, dim: str) -> str:
             for f in cell.findings:
                 head = f"<b>{_e(f.effect)}</b>: " if f.effect else ""
                 flags = f"<div class='flags'>{_e('; '.join(f.flags))}</div>" if f.flags else ""
-                items.append(f"<li>{head}{_e(f.text)} — {_e(f.label)}, {_e(f.timepoint)} "
+                items.append(f"<li>{head}{_e(f.text)} — {_e(f.context)} "
                              f"<span class='src'>[{_refs(f)}]</span>{flags}</li>")
         for key, value in cell.extra:
             items.append(f"<li>{_e(key)}: {_e(value)}</li>")
@@ -222,15 +222,19 @@ def _claims(verdicts: Sequence[ClaimVerdict]) -> str:
 
 
 def _sources(ids: Sequence[str], evidence: EvidenceSet) -> str:
-    items = []
+    """Cited rows grouped under their source, each row with its location and quoted fragment."""
+    groups: dict[str, list[str]] = {}
     for rid in ids:
-        r = evidence.get(rid)
-        s = r.source
-        link = s.link
-        items.append(
-            f"<li id='src-{_e(rid)}'><b>{_e(rid)}</b> — {_e(s.citation)}. "
-            f"{_e(s.identifiers)} <a href='{_e(link)}'>{_e(link)}</a>. "
-            f"Location: {_e(r.location)}. <span class='quote'>“{_e(r.quote)}”</span></li>")
+        groups.setdefault(evidence.get(rid).source.key, []).append(rid)
+    items = []
+    for rids in sorted(groups.values(), key=lambda g: evidence.get(g[0]).source.citation):
+        s = evidence.get(rids[0]).source
+        rows = "".join(
+            f"<li id='src-{_e(rid)}'><b>{_e(rid)}</b> ({_e(evidence.get(rid).location)}): "
+            f"<span class='quote'>“{_e(evidence.get(rid).quote)}”</span></li>"
+            for rid in sorted(rids))
+        items.append(f"<li>{_e(s.citation)}. {_e(s.identifiers)} "
+                     f"<a href='{_e(s.link)}'>{_e(s.link)}</a><ul>{rows}</ul></li>")
     return f"<ol class='src'>{''.join(items)}</ol>"
 
 

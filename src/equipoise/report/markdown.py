@@ -24,7 +24,7 @@ def _cell(cell: Cell) -> str:
         for f in cell.findings:
             head = f"{f.effect}: " if f.effect else ""
             flags = f" *({_esc('; '.join(f.flags))})*" if f.flags else ""
-            parts.append(f"{head}{_esc(f.text)} — {_esc(f.label)}, {_esc(f.timepoint)}{flags}")
+            parts.append(f"{head}{_esc(f.text)} — {_esc(f.context)}{flags}")
     elif cell.certainty is not None:
         parts += [_esc(flag) for flag in cell.certainty.flags]
     if cell.note:

@@ -39,7 +39,7 @@ def _cell_lines(cell: Cell, limit: int) -> list[str]:
         head = f"{f.effect}: " if f.effect else ""
         flags = f" [{'; '.join(f.flags)}]" if f.flags else ""
         ids = ", ".join(src.row_id for src in f.sources)
-        body += _wrap(f"• {head}{f.text} — {f.label}, {f.timepoint}{flags} [{ids}]"
+        body += _wrap(f"• {head}{f.text} — {f.context}{flags} [{ids}]"
                       .replace(", —", " —"), _BODY)
     more = len(cell.findings) - len(shown)
     if more > 0 and cell.dimension != "certainty":
