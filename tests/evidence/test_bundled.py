@@ -133,3 +133,24 @@ def test_rows_written_back_reread_to_the_same_values(tmp_path: pytest.TempPathFa
             assert a[col] == b[col]
         for col in ("ci_low", "ci_high"):
             assert (float(a[col]) if a[col] else None) == (float(b[col]) if b[col] else None)
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)}
+
+
+def test_every_number_in_catalogue_text_is_in_the_rows_it_cites() -> None:
+    ev = load_evidence()
+    for t in load_catalogue().values():
+        for text, rows in ((t.dose_schedule, t.dose_schedule_rows),
+                           (t.regulatory.status if t.regulatory else "",
+                            t.regulatory.rows if t.regulatory else ())):
+            cited: set[float] = set()
+            for rid in rows:
+                r = ev.get(rid)
+                cited |= _numbers(" ".join((r.value.text, r.measure.text, r.quote,
+                                            r.population_note, r.timepoint,
+                                            r.source.citation, r.outcome_text)))
+            # Guideline and recommendation labels (CG113, 1.2.13) are names, not values.
+            missing = _numbers(re.sub(r"CG\d+|\d+\.\d+\.\d+", "", text)) - cited
+            assert not missing, f"{t.id}: {sorted(missing)} not in {rows}"

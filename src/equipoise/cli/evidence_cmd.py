@@ -112,7 +112,9 @@ def run_treatments(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = to_json([{
             "id": t.id, "name": t.name, "modality": t.modality, "mechanism": t.mechanism,
-            "route": t.route, "drug_or_format": t.drug_or_format, "parent": t.parent,
+            "route": t.route, "drug_or_format": t.drug_or_format,
+            "dose_schedule": t.dose_schedule, "dose_schedule_rows": list(t.dose_schedule_rows),
+            "parent": t.parent,
             "components": list(t.components), "is_control": t.is_control,
             "supervision": t.supervision,
             "regulatory": None if t.regulatory is None else {

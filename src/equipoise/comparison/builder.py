@@ -188,6 +188,8 @@ class _Builder:
         note = self.note(tid, dim, found)
         extra: list[tuple[str, str]] = []
         treatment = self.cat[tid]
+        if dim == "burden" and treatment.dose_schedule:
+            extra.append(("dose and schedule", treatment.dose_schedule))
         if dim == "burden" and treatment.supervision:
             extra.append(("supervision", treatment.supervision))
         if dim == "durability" and not treatment.is_control:

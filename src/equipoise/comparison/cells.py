@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from equipoise.evidence.records import preferred_link
+
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
@@ -23,11 +25,7 @@ class SourceRef:
 
     @property
     def link(self) -> str:
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        if self.pmid:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        return self.url
+        return preferred_link(self.doi, self.pmid, self.url)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,12 +67,16 @@ class Source:
 
     @property
     def link(self) -> str:
-        """Preferred resolvable address: DOI, then PubMed, then the page read."""
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        if self.pmid:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        return self.url
+        return preferred_link(self.doi, self.pmid, self.url)
+
+
+def preferred_link(doi: str | None, pmid: str | None, url: str) -> str:
+    """Preferred resolvable address: DOI, then PubMed, then the page read."""
+    if doi:
+        return f"https://doi.org/{doi}"
+    if pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+    return url
 
 
 @dataclass(frozen=True, slots=True)

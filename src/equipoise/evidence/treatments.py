@@ -44,6 +44,7 @@ class Treatment:
     mechanism: str
     route: str
     drug_or_format: str
+    dose_schedule: str = ""
     parent: str | None = None
     components: tuple[str, ...] = ()
     is_control: bool = False
@@ -146,7 +147,8 @@ class TreatmentCatalogue(Mapping[str, Treatment]):
             treatments.append(Treatment(
                 id=raw["id"], name=raw["name"], modality=raw["modality"],
                 mechanism=raw["mechanism"], route=raw["route"],
-                drug_or_format=raw["drug_or_format"], parent=raw.get("parent"),
+                drug_or_format=raw["drug_or_format"],
+                dose_schedule=raw.get("dose_schedule", ""), parent=raw.get("parent"),
                 components=tuple(raw.get("components", ())),
                 is_control=bool(raw.get("is_control", False)),
                 supervision=raw.get("supervision", ""),
