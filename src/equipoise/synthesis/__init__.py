@@ -1,0 +1,1 @@
+"""Evidence -> pooled estimates: pairwise and network meta-analysis, onset over time."""
