@@ -6,12 +6,18 @@
      +-- EvidenceError             evidence files or records that break the schema
      |    +-- EvidenceFileError    a file that cannot be read at all (missing, not CSV, bad header)
      |    +-- EvidenceValidationError   one or more row problems, each ``file:row:field: message``
+     |    +-- EffectSizeError      unusable effect-size inputs, each ``study 'x': field: message``
      +-- CatalogueError            an unknown or ambiguous treatment, condition or outcome
      +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
      +-- ModelError                a model or estimator used outside its declared constraints
           +-- ConvergenceError     an iterative estimator that did not converge
 
 Every message names what to fix; the CLI prints it on one line and exits 1.
+
+Warnings have their own small tree, so callers can filter everything equipoise warns about::
+
+    EquipoiseWarning (UserWarning)   base of every warning equipoise issues on purpose
+     +-- DroppedStudyWarning         studies left out of a result; the message names them
 """
 
 from __future__ import annotations
@@ -71,3 +77,25 @@ class ModelError(EquipoiseError):
 
 class ConvergenceError(ModelError):
     """An iterative estimator that did not converge."""
+
+
+class EffectSizeError(EvidenceError):
+    """Effect-size inputs that cannot be used, located to the study and field.
+
+    The message reads ``study 'label': field: message``; ``study`` is ``None`` for problems
+    with a whole argument (a missing argument, unequal lengths, an unknown setting).
+    """
+
+    def __init__(self, message: str, *, field: str, study: str | None = None) -> None:
+        self.field = field
+        self.study = study
+        where = f"study {study!r}: " if study is not None else ""
+        super().__init__(f"{where}{field}: {message}")
+
+
+class EquipoiseWarning(UserWarning):
+    """Base class for every warning equipoise issues on purpose."""
+
+
+class DroppedStudyWarning(EquipoiseWarning):
+    """Studies were left out of a result; the message names each one and why."""

@@ -6,8 +6,19 @@ import hashlib
 
 import pytest
 
+import importlib
+from pathlib import Path
+from typing import Any
+
 from tests.reference.cases import CASES, all_analyses, analysis, mismatches
-from tests.reference.runners_pairwise import RUNNERS
+
+# Each tests/reference/runners_*.py module contributes RUNNERS[(case, analysis_id)] = fn.
+RUNNERS: dict[tuple[str, str], Any] = {}
+for _path in sorted(Path(__file__).parent.glob("runners_*.py")):
+    _module = importlib.import_module(f"tests.reference.{_path.stem}")
+    _clash = set(RUNNERS) & set(_module.RUNNERS)
+    assert not _clash, f"{_path.name} re-registers {sorted(_clash)}"
+    RUNNERS.update(_module.RUNNERS)
 
 # Analyses not (yet) reproduced, each with its reason. Optional analyses the project does not
 # build stay here permanently; everything else is work in progress on issue 3.
