@@ -60,7 +60,7 @@ def test_labels_never_leave_the_scale() -> None:
 
 def test_rating_uses_the_best_design_but_counts_every_study() -> None:
     c = _rate("SSRI-SLEE19-03", "SSRI-DAV04-01")
-    assert c.k_studies == 2 and c.n_participants == 315
+    assert c.k_studies == 2 and c.n_participants == 25441 and c.trials == 89  # Slee: 89 RCTs
     assert c.designs == ("meta-analysis", "randomised trial")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from equipoise.comparison.cells import Cell, Finding
@@ -27,7 +28,8 @@ from equipoise.evidence.vocabulary import (
 DEFAULT_TREATMENTS = (
     "ketamine-iv", "ketamine-sc", "ketamine-oral-er", "ketamine", "ketamine-or-esketamine",
     "esketamine", "kap", "ssri", "escitalopram", "paroxetine", "sertraline", "snri",
-    "duloxetine", "venlafaxine", "ssri-snri", "antidepressant", "cbt", "cbt-guided-self-help",
+    "duloxetine", "venlafaxine", "ssri-snri", "antidepressant", "medication-gad", "cbt",
+    "cbt-guided-self-help",
     "psychotherapy", "icbt", "sertraline-cbt", "antidepressant-psychotherapy", "first-line",
     "placebo", "midazolam", "placebo-psych-or-pill", "waitlist", "control",
     "placebo-discontinuation", "antidepressant-placebo-spray",
@@ -38,7 +40,6 @@ _SYMPTOM_KINDS = (OutcomeKind.EFFECT, OutcomeKind.SIGNIFICANCE, OutcomeKind.CHAN
 _TARGET_DOMAINS = (Domain.ANXIETY, Domain.GENERAL)
 _NON_DRUG = ("CBT", "iCBT", "psychotherapy")
 _TIME_UNITS = ("hours", "days", "weeks", "study week")
-_TRIAL_DIMENSIONS = ("efficacy", "response", "remission", "nonresponse")
 _UNRATED = ("burden", "regulatory")  # facts about a treatment, not estimates of its effects
 
 
@@ -84,6 +85,23 @@ class _Builder:
                 and not self.cat[tid].is_control and members & set(r.comparators)
                 and (r.measure.unit in RATIO_UNITS or r.measure.unit in EFFECT_SIZE_UNITS)]
 
+    def relation(self, tid: str, other: str) -> str:
+        """How a row's treatment relates to the cell's: member, class, component or itself."""
+        t = self.cat[tid]
+        if other == tid:
+            return ""
+        if other in self.cat.descendants(tid):
+            return f"member: {self.cat[other].name}"
+        if other in self.cat.ancestors(tid):
+            return f"class-level evidence: {self.cat[other].name}"
+        if other in t.components:
+            return f"component: {self.cat[other].name}"
+        return f"evidence for {self.cat[other].name}"
+
+    def active_comparator(self, r: EvidenceRow) -> bool:
+        """Whether a row compares with another active treatment (not a control or nothing)."""
+        return any(not self.cat[c].is_control for c in r.comparators)
+
     def findings(self, tid: str, rows: Iterable[EvidenceRow], *, reverse: bool = False,
                  hours_from_timepoint: bool = False) -> list[Finding]:
         out = []
@@ -91,8 +109,11 @@ class _Builder:
             flags: tuple[str, ...] = ()
             if r.outcome.domain is Domain.DEPRESSION:
                 flags = ("depression outcome, not anxiety",)
-            if r.treatment != tid:
-                flags += (f"member: {self.cat[r.treatment].name}",)
+            if r.kind in (OutcomeKind.EFFECT, OutcomeKind.SIGNIFICANCE) and significant(r) is False:
+                flags += ("not statistically significant",)
+            relation = self.relation(tid, r.treatment)
+            if relation:
+                flags += (relation,)
             out.append(make_finding(r, self.ev, self.target, reverse=reverse, extra_flags=flags,
                                     hours=r.timepoint_hours if hours_from_timepoint else None))
         return out
@@ -111,20 +132,26 @@ class _Builder:
         kinds = BY_ID[dim].kinds
         if dim == "efficacy":
             rows = self.rows(tid, lambda r: r.kind in _SYMPTOM_KINDS
-                             and r.outcome.domain in _TARGET_DOMAINS)
+                             and r.outcome.domain in _TARGET_DOMAINS
+                             and not self.active_comparator(r))
             return self.findings(tid, rows) + self.findings(
                 tid, self.reverse_rows(tid, (OutcomeKind.EFFECT,)), reverse=True)
+        if dim == "head_to_head":
+            rows = self.rows(tid, lambda r: r.kind in kinds and self.active_comparator(r))
+            return self.findings(tid, rows)
         if dim == "secondary":
             rows = self.rows(tid, lambda r: r.kind in kinds or (
                 r.kind in _SYMPTOM_KINDS and r.outcome.domain not in _TARGET_DOMAINS))
             return self.findings(tid, rows)
         if dim == "onset":
             onset = self.rows(tid, lambda r: r.kind is OutcomeKind.ONSET)
+            # Early effects are shown whether or not they separated from control: a null
+            # self-report result beside a positive clinician rating is part of the answer.
             early = self.rows(tid, lambda r: r.kind in (OutcomeKind.EFFECT,
                                                         OutcomeKind.SIGNIFICANCE)
                               and r.timepoint_hours is not None
                               and r.timepoint_hours[1] <= EARLY_EFFECT_HOURS
-                              and bool(significant(r)))
+                              and not self.active_comparator(r))
             return self.findings(tid, onset) + self.findings(tid, early, hours_from_timepoint=True)
         if dim == "durability":
             rows = self.rows(tid, lambda r: r.kind in kinds)
@@ -154,7 +181,7 @@ class _Builder:
         """What kind of evidence exists on continuing or maintaining the treatment."""
         members = self.members(tid)
         withdrawal = _first_per_source(
-            r for r in self.ev if "withdrawal" in r.design_text.lower()
+            r for r in self.ev if re.search(r"withdrawal|relapse-prevention", r.design_text.lower())
             and r.kind is OutcomeKind.RELAPSE
             and (r.treatment in members or members & set(r.comparators)))
         if withdrawal:
@@ -237,24 +264,29 @@ class _Builder:
         if dim in ("efficacy", "response", "onset", "certainty") and not t.is_control:
             near = [f for f in found if f.directness in (Directness.DIRECT.value,
                                                          Directness.INCLUDES.value)]
-            if any(DESIGN_RANK[DesignClass(f.design)] <= DESIGN_RANK[DesignClass.RCT]
-                   for f in near):
+            randomised = [f for f in near
+                          if DESIGN_RANK[DesignClass(f.design)] <= DESIGN_RANK[DesignClass.RCT]]
+            if randomised:
                 return ""
+            lead = (f"no RCT of {t.name} in {where}" if not self.has_rct(tid)
+                    else f"no randomised {BY_ID[dim].title.lower()} data in {where}")
             if near:
                 designs = sorted({f.design for f in near},
                                  key=lambda d: DESIGN_RANK[DesignClass(d)])
-                return f"no RCT of {t.name} in {where}; shown: {', '.join(designs)}"
+                return f"{lead}; shown: {', '.join(designs)}"
             shown = sorted({f.condition for f in found})
-            return (f"no RCT of {t.name} in {where}; shown: evidence from "
+            return (f"{lead}; shown: evidence from "
                     + "; ".join(shown[:3]) + ("..." if len(shown) > 3 else ""))
         return ""
 
     def has_rct(self, tid: str) -> bool:
-        """Whether any randomised (or meta-analysed) finding in the target population exists."""
-        near = (Directness.DIRECT.value, Directness.INCLUDES.value)
-        return any(f.directness in near
-                   and DESIGN_RANK[DesignClass(f.design)] <= DESIGN_RANK[DesignClass.RCT]
-                   for d in _TRIAL_DIMENSIONS for f in self.select(tid, d))
+        """Whether any randomised (or meta-analysed) result in the target population exists."""
+        members = self.members(tid)
+        return any(r.treatment in members and not r.protocol
+                   and r.design in (DesignClass.RCT, DesignClass.META_ANALYSIS)
+                   and directness(r.condition, self.target) in (Directness.DIRECT,
+                                                                Directness.INCLUDES)
+                   for r in self.ev)
 
     def gaps(self, tids: Sequence[str]) -> tuple[str, ...]:
         out = []
@@ -302,6 +334,11 @@ def compare(treatments: Sequence[str] | None = None, dimensions: Sequence[str] |
     target = _normalise_condition(condition)
     ev = evidence if evidence is not None else load_evidence(extra_evidence)
     cat = ev.catalogue
+    if treatments is not None and not list(treatments):
+        raise ComparisonError("no treatments given; name at least one (see `equipoise evidence "
+                              "treatments`) or leave --treatments out for all")
+    if dimensions is not None and not list(dimensions):
+        raise ComparisonError(f"no dimensions given; use some of {', '.join(DIMENSION_IDS)}")
     tids: list[str] = []
     for name in treatments or DEFAULT_TREATMENTS:
         t = cat.resolve(name)

@@ -76,10 +76,11 @@ class Certainty:
     """A GRADE-style rating of the evidence in a cell (see docs/decisions/certainty.md)."""
 
     label: str
-    k_studies: int
-    n_participants: int | None
+    k_studies: int                 # distinct sources (papers, labels) behind the cell
+    n_participants: int | None     # primary studies summed + the largest meta-analysis
     designs: tuple[str, ...]
     flags: tuple[str, ...]
+    trials: int | None = None      # primary studies + trials pooled by the largest meta-analysis
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ from equipoise.comparison.cells import SourceRef
 from equipoise.comparison.certainty import OPTIMAL_INFORMATION_SIZE, rate
 from equipoise.comparison.findings import (
     find_partner,
+    lower_first,
     make_finding,
     number_text,
     source_ref,
@@ -68,66 +69,107 @@ def _rows(ev: EvidenceSet, treatments: set[str], *kinds: OutcomeKind,
             and (not anxiety_only or r.condition.is_anxiety_only)]
 
 
-def _cite(rows: Sequence[EvidenceRow]) -> str:
-    return ", ".join(f"{number_text(r)} [{r.id}]" for r in rows)
+class _Cites:
+    """Formats cited numbers and remembers every row (and paired control row) it quoted."""
+
+    def __init__(self, ev: EvidenceSet) -> None:
+        self.ev = ev
+        self.rows: list[EvidenceRow] = []
+
+    def one(self, r: EvidenceRow, *, pair: bool = False, what: str = "") -> str:
+        self.rows.append(r)
+        if pair:
+            f = make_finding(r, self.ev, "anxiety")
+            text = f.text
+            self.rows += [self.ev.get(s.row_id) for s in f.sources[1:]]
+        else:
+            text = number_text(r)
+        where = "" if r.condition.is_anxiety_only else f", {r.condition.text}"
+        if r.condition.pediatric and "pediatric" not in where:
+            where += ", paediatric"
+        return f"{what + ' ' if what else ''}{text} [{r.id}{where}]"
+
+    def many(self, rows: Sequence[EvidenceRow], *, pair: bool = False,
+             what: Callable[[EvidenceRow], str] | None = None) -> str:
+        return ", ".join(self.one(r, pair=pair, what=what(r) if what else "") for r in rows)
 
 
-def _cite_pairs(ev: EvidenceSet, rows: Sequence[EvidenceRow]) -> str:
-    """Like :func:`_cite` but with the paired control arm: ``8.9% vs 5.1% placebo [ID]``."""
-    return ", ".join(f"{make_finding(r, ev, 'anxiety').text} [{r.id}]" for r in rows)
+def _drug(ev: EvidenceSet) -> Callable[[EvidenceRow], str]:
+    return lambda r: lower_first(ev.catalogue[r.treatment].name) + ":"
 
 
 def _ssri_onset(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
-    drugs = _family(ev, "ssri", "snri")
+    c = _Cites(ev)
+    drugs = _family(ev, "ssri")
     onset = [r for r in _rows(ev, drugs, OutcomeKind.ONSET) if value_hours(r) is not None]
     if not onset:
-        return NOT_ESTABLISHED, "No onset data for SSRIs or SNRIs in the evidence base.", []
-    earliest = min(value_hours(r)[0] for r in onset)  # type: ignore[index]
+        return NOT_ESTABLISHED, "No onset data for SSRIs in the evidence base.", []
+    earliest = min(h[0] for r in onset if (h := value_hours(r)) is not None)
     endpoints = [r for r in _rows(ev, drugs, OutcomeKind.RESPONSE)
-                 if r.source.key in {o.source.key for o in onset}]
+                 if r.source.key in {o.source.key for o in onset} and r.treatment in drugs]
     if earliest <= WEEK:
-        return (PARTLY, "Separation from placebo is reported from the first week or two "
-                f"({_cite(onset)}); response rates are judged later"
-                + (f" ({_cite_pairs(ev, endpoints[:1])} at {endpoints[0].timepoint})"
-                   if endpoints else "") + ": benefit starts within weeks, not hours.",
-                onset + endpoints[:1])
-    return SUPPORTED, f"Earliest reported benefit: {_cite(onset)}.", onset
+        text = ("Separation from placebo is reported from the first week or two ("
+                + c.many(onset, what=_drug(ev)) + ")")
+        if endpoints:
+            text += (f"; response is judged at the trials' endpoints ("
+                     f"{c.one(endpoints[0], pair=True)} at {endpoints[0].timepoint})")
+        return PARTLY, text + ": benefit starts within weeks, not hours.", c.rows
+    return SUPPORTED, f"Earliest reported benefit: {c.many(onset)}.", c.rows
 
 
 def _ssri_nonresponse(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
-    rows = [r for r in ev if r.kind is OutcomeKind.NONRESPONSE
+    c = _Cites(ev)
+    about = _family(ev, "ssri") | {"first-line", "ssri-snri"}
+    rows = [r for r in ev if r.kind is OutcomeKind.NONRESPONSE and r.treatment in about
             and r.measure.unit in (Unit.PERCENT, Unit.FRACTION)]
     if not rows:
-        return NOT_ESTABLISHED, "No non-response proportion in the evidence base.", []
-    lows = []
+        return NOT_ESTABLISHED, "No non-response proportion for SSRIs in the evidence base.", []
+    responses = [r for r in _rows(ev, _family(ev, "ssri"), OutcomeKind.RESPONSE,
+                                  anxiety_only=True)
+                 if r.measure.unit is Unit.PERCENT and r.controlled
+                 and "completer" not in r.outcome_text and not r.condition.pediatric]
+    lows, hit = [], None
     for r in rows:
         nums = r.value.numbers()
         scale = 100.0 if r.measure.unit is Unit.FRACTION else 1.0
         lows.append(min(nums) * scale)
-        if min(nums) * scale <= 30 <= max(nums) * scale:
-            return SUPPORTED, f"Reported non-response includes 30%: {_cite([r])}.", rows
+        if hit is None and min(nums) * scale <= 30 <= max(nums) * scale:
+            hit = r
+    context = (f" In GAD trials, response on SSRIs was {c.many(responses, pair=True)}; "
+               "non-response was not derived from these response rates." if responses else "")
+    if hit is not None:
+        return SUPPORTED, f"Reported non-response includes 30%: {c.one(hit)}.{context}", c.rows
     if all(low > 30 for low in lows):
-        return (PARTLY, "No source gives 30%; the statements found put non-response higher: "
-                f"{_cite(rows)}. Non-response was not computed as 100 minus response.", rows)
-    return CONTRADICTED, f"Reported non-response is lower: {_cite(rows)}.", rows
+        return (PARTLY, "No source gives 30%; statements about first-line treatment put "
+                f"non-response higher: {c.many(rows)}.{context}", c.rows)
+    return CONTRADICTED, f"Reported non-response is lower: {c.many(rows)}.{context}", c.rows
 
 
 def _ketamine_hours(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     ket = _family(ev, "ketamine")
     rows = [r for r in _rows(ev, ket, OutcomeKind.ONSET, anxiety_only=True)
             if (h := value_hours(r)) is not None and h[1] <= DAY]
+    iv = [r for r in _rows(ev, {"ketamine-iv"}, OutcomeKind.SIGNIFICANCE, anxiety_only=True)
+          if r.controlled]
     if not rows:
         return NOT_ESTABLISHED, "No onset within a day reported in an anxiety disorder.", []
     big = [r for r in rows if r.controlled and (r.n or 0) >= OPTIMAL_INFORMATION_SIZE]
     if big:
-        return SUPPORTED, f"Onset within hours in adequately sized trials: {_cite(big)}.", rows
+        return SUPPORTED, f"Onset within hours in adequately sized trials: {c.many(big)}.", rows
     ns = sorted({r.n for r in rows if r.n is not None})
-    return (PARTLY, f"Onset within hours is reported ({_cite(rows)}) but only in very small "
-            f"studies (n={', '.join(map(str, ns))}) of treatment-resistant GAD/SAD, one with a "
-            "midazolam control and none with a large randomised sample.", rows)
+    text = (f"Onset within hours is reported ({c.many(rows, what=_drug(ev))}) but only in very "
+            f"small studies (n={', '.join(map(str, ns))}) of treatment-resistant GAD/SAD, one "
+            "with a midazolam control and none with a large randomised sample.")
+    if iv:
+        text += (" The one randomised trial of IV ketamine (SAD) reports "
+                 + c.many(iv, what=lambda r: r.outcome_text.split(" time")[0] + ":")
+                 + f" over {iv[0].timepoint}.")
+    return PARTLY, text, c.rows
 
 
 def _ketamine_fade(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     ket = _family(ev, "ketamine")
     duration = _rows(ev, ket, OutcomeKind.DURATION)
     relapse = list(_rows(ev, ket, OutcomeKind.RELAPSE))
@@ -136,20 +178,21 @@ def _ketamine_fade(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
     faded = len(course) >= 2 and abs(course[-1].point or 0) < abs(course[0].point or 0)
     short = [r for r in duration if (h := value_hours(r)) is not None and h[1] <= 2 * WEEK]
     maintenance = [r for r in ev if r.treatment in ket | {"esketamine"}
-                   and r.kind is OutcomeKind.RELAPSE and r.controlled]
+                   and r.kind is OutcomeKind.RELAPSE and r.controlled and r.ci is not None]
     maint_anxiety = [r for r in maintenance if r.condition.is_anxiety_only]
-    rows = short + (course if faded else []) + relapse + maintenance
     if not (short or faded):
-        return NOT_ESTABLISHED, "No data on how long ketamine's benefit lasts.", rows
-    fade = (f"Benefit fades: single-dose effects last {_cite(short)}"
-            + (f"; pooled effect shrinks {_cite(course)}" if faded else "")
-            + (f"; after an infusion series, median time to relapse {_cite(relapse)}"
+        return NOT_ESTABLISHED, "No data on how long ketamine's benefit lasts.", []
+    fade = ("Benefit fades: single-dose effects last " + c.many(short)
+            + ("; the pooled effect shrinks over time: "
+               + c.many(course, what=lambda r: r.timepoint + ":") if faded else "")
+            + (f"; after an infusion series, median time to relapse {c.many(relapse)}"
                if relapse else "") + ".")
     if maint_anxiety:
-        return SUPPORTED, fade + f" Controlled maintenance data: {_cite(maint_anxiety)}.", rows
+        return (SUPPORTED, fade + f" Controlled maintenance data: {c.many(maint_anxiety)}.",
+                c.rows)
     return (PARTLY, fade + " No controlled trial has tested maintenance ketamine in an anxiety "
             "disorder; controlled maintenance evidence exists only for esketamine in TRD ("
-            + _cite([r for r in maintenance if r.ci is not None] or maintenance) + ").", rows)
+            + c.many(maintenance, what=lambda r: r.outcome_text + ":") + ").", c.rows)
 
 
 def ket_effects(ev: EvidenceSet, ket: set[str]) -> list[EvidenceRow]:
@@ -164,14 +207,15 @@ def ket_effects(ev: EvidenceSet, ket: set[str]) -> list[EvidenceRow]:
 
 
 def _ketamine_cbt(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     kap = [r for r in ev if ev.catalogue[r.treatment].modality ==
            "ketamine-assisted psychotherapy" and not r.protocol]
     controlled = [r for r in kap if r.controlled]
     if controlled:
-        return SUPPORTED, f"Controlled evidence: {_cite(controlled)}.", controlled
+        return SUPPORTED, f"Controlled evidence: {c.many(controlled)}.", c.rows
     return (NOT_ESTABLISHED, "No trial compares ketamine plus CBT with either alone. The "
-            f"ketamine-assisted psychotherapy data are uncontrolled case series ({_cite(kap)}).",
-            kap)
+            "ketamine-assisted psychotherapy data are uncontrolled case series ("
+            + c.many(kap, what=lambda r: r.outcome_text + ":") + ").", c.rows)
 
 
 def _regulatory(ev: EvidenceSet, tids: set[str]) -> list[EvidenceRow]:
@@ -181,84 +225,102 @@ def _regulatory(ev: EvidenceSet, tids: set[str]) -> list[EvidenceRow]:
 def _ketamine_not_fda(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
     rows = _regulatory(ev, _family(ev, "ketamine"))
     approvals = [r for r in rows if isinstance(r.value, Status) and r.value.flag
-                 and r.condition.is_anxiety_only]
+                 and r.condition.codes & {"GAD", "SAD", "PANIC", "PTSD", "ANXIETY"}]
     denials = [r for r in rows if isinstance(r.value, Status) and not r.value.flag]
-    label = [r for r in rows if r.condition.codes == {"ANESTHESIA"}]
     if approvals:
-        return CONTRADICTED, f"An anxiety approval is reported: {_cite(approvals)}.", rows
-    if denials or label:
-        return (SUPPORTED, "Racemic ketamine's US label lists anaesthetic indications only, "
-                "and psychiatric use is described as off-label "
-                f"({', '.join(r.id for r in label + denials)}).", label + denials)
+        return (CONTRADICTED, "An anxiety approval is reported ("
+                + ", ".join(r.id for r in approvals) + ").", approvals)
+    if denials:
+        return (SUPPORTED, "Racemic ketamine is not FDA-approved for any psychiatric disorder, "
+                "and its psychiatric uses, anxiety included, are off-label ("
+                + ", ".join(r.id for r in denials) + ").", denials)
     return NOT_ESTABLISHED, "No regulatory source for ketamine in the evidence base.", []
 
 
 def _ketamine_fda_depression(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     esk = [r for r in _regulatory(ev, {"esketamine"}) if "DEPRESSION" in r.condition.codes]
     ket = [r for r in _regulatory(ev, _family(ev, "ketamine"))
            if isinstance(r.value, Status) and not r.value.flag]
+    c.rows += ket
     if esk:
         return (PARTLY, "Only esketamine nasal spray (Spravato) is FDA-approved for depression "
-                f"(treatment-resistant depression, {_cite(esk[:2])}); racemic ketamine infusions "
+                f"(treatment-resistant depression: {c.many(esk)}); racemic ketamine infusions "
                 "are not approved for any psychiatric disorder"
-                + (f" ({', '.join(r.id for r in ket)})" if ket else "") + ".", esk + ket)
+                + (f" ({', '.join(r.id for r in ket)})" if ket else "") + ".", c.rows)
     return NOT_ESTABLISHED, "No depression approval in the evidence base.", ket
 
 
 def _ketamine_resistant(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     ket = _family(ev, "ketamine")
     rows = [r for r in ev if r.treatment in ket and r.condition.treatment_resistant
             and r.condition.is_anxiety_only and r.kind in (OutcomeKind.RESPONSE,
                                                           OutcomeKind.ONSET)]
     randomised = [r for r in rows if r.design.name in ("RCT", "META_ANALYSIS")]
     if randomised:
-        return SUPPORTED, f"Randomised evidence in resistant anxiety: {_cite(randomised)}.", rows
+        return (SUPPORTED, f"Randomised evidence in resistant anxiety: {c.many(randomised)}.",
+                c.rows)
     if rows:
-        return (PARTLY, f"In treatment-refractory GAD/SAD, small non-randomised studies report "
-                f"benefit ({_cite(rows)}); no trial compared ketamine with a next-step SSRI, "
-                "SNRI or CBT in non-responders.", rows)
+        return (PARTLY, "In treatment-refractory GAD/SAD, small non-randomised studies report "
+                "benefit (" + c.many(rows, what=lambda r: r.outcome_text + ":") + "); no trial "
+                "compared ketamine with a next-step SSRI, SNRI or CBT in non-responders.",
+                c.rows)
     return NOT_ESTABLISHED, "No ketamine data in treatment-resistant anxiety.", []
 
 
 def _ssri_side_effects(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
-    drugs = _family(ev, "ssri", "snri") | {"ssri-snri"}
+    c = _Cites(ev)
+    drugs = _family(ev, "ssri") | {"ssri-snri"}
     named = [r for r in _rows(ev, drugs, OutcomeKind.ADVERSE_EVENT)
              if r.outcome.effect in ("nausea", "fatigue", "sexual dysfunction")]
     if named:
-        return SUPPORTED, f"Named side-effect rates: {_cite(named)}.", named
+        return SUPPORTED, f"Named side-effect rates: {c.many(named, pair=True)}.", c.rows
     general = _rows(ev, drugs, OutcomeKind.ADVERSE_EVENT, OutcomeKind.DISCONTINUATION_AE)
-    placebo = [r for r in ev if r.treatment == "placebo" and r.kind in (
-        OutcomeKind.ADVERSE_EVENT, OutcomeKind.DISCONTINUATION_AE)
-        and any(c in drugs for c in r.comparators)]
     pairs = [(r, find_partner(r, ev)) for r in general]
     higher = [r for r, p in pairs if p is not None and r.point is not None
               and p.point is not None and r.point > p.point]
+
+    def label(r: EvidenceRow) -> str:
+        return f"{lower_first(ev.catalogue[r.treatment].name)}, {r.outcome_text}:"
+
     if general and len(higher) == len(general):
         return (PARTLY, "Adverse events and discontinuations for adverse events are more "
-                f"frequent than on placebo ({_cite_pairs(ev, general)}), but rates of nausea, "
-                "fatigue or sexual dysfunction were not captured.", general + placebo)
+                f"frequent than on placebo ({c.many(general, pair=True, what=label)}), but "
+                "rates of nausea, fatigue or sexual dysfunction on SSRIs in anxiety were not "
+                "captured.", c.rows)
     if general:
-        return (NOT_ESTABLISHED, "Adverse-event rates on SSRIs/SNRIs are not consistently above "
-                f"placebo in the rows captured ({_cite_pairs(ev, general)}).", general + placebo)
-    return NOT_ESTABLISHED, "No SSRI/SNRI adverse-event data in the evidence base.", []
+        return (NOT_ESTABLISHED, "Adverse-event rates on SSRIs are not consistently above "
+                f"placebo in the rows captured ({c.many(general, pair=True, what=label)}).",
+                c.rows)
+    return NOT_ESTABLISHED, "No SSRI adverse-event data in the evidence base.", []
 
 
 def _ketamine_side_effects(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     ket = _family(ev, "ketamine") | {"esketamine"}
     rows = [r for r in _rows(ev, ket, OutcomeKind.ADVERSE_EVENT)
             if r.outcome.effect in ("dissociation", "dizziness")]
     monitoring = [r for r in ev if r.treatment in ket and r.kind is OutcomeKind.MONITORING]
     if not rows:
-        return NOT_ESTABLISHED, "No dissociation or dizziness data for ketamine.", monitoring
+        return NOT_ESTABLISHED, "No dissociation or dizziness data for ketamine.", []
     percent = [r for r in rows if r.measure.unit is Unit.PERCENT]
-    return (SUPPORTED, f"Dissociation and dizziness are common ({_cite(percent[:4])}); "
-            f"esketamine requires post-dose monitoring ({_cite(monitoring)}). Most of these "
-            "rates come from depression populations.", rows + monitoring)
+    anxiety = [r for r in rows if r.condition.is_anxiety_only]
+    text = ("Dissociation and dizziness are common ("
+            + c.many(percent[:4], pair=True, what=lambda r: f"{r.outcome.effect}:") + ")")
+    if anxiety:
+        text += ("; in anxiety-disorder patients dissociation was measured on the CADSS ("
+                 + c.many(anxiety, what=lambda r: r.timepoint + ":") + ")")
+    if monitoring:
+        text += f"; esketamine requires post-dose monitoring ({c.many(monitoring)})"
+    return SUPPORTED, text + ". Most of the rates come from depression populations.", c.rows
 
 
 def _cbt_durable(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
+    c = _Cites(ev)
     cbt = _family(ev, "cbt", "psychotherapy") | {"icbt"}
-    cbt_relapse = list(_rows(ev, cbt, OutcomeKind.RELAPSE, OutcomeKind.DURATION))
+    cbt_relapse = _rows(ev, cbt, OutcomeKind.RELAPSE)
+    cbt_duration = _rows(ev, cbt, OutcomeKind.DURATION)
     drug_relapse = [r for r in ev if r.kind is OutcomeKind.RELAPSE
                     and r.treatment == "placebo-discontinuation"
                     and isinstance(r.value, Number | Interval)
@@ -266,13 +328,17 @@ def _cbt_durable(ev: EvidenceSet) -> tuple[str, str, list[EvidenceRow]]:
     head_to_head = [r for r in ev if r.treatment in cbt and r.kind is OutcomeKind.RELAPSE
                     and set(r.comparators) & _family(ev, "ssri", "snri", "antidepressant")]
     if head_to_head:
-        return SUPPORTED, f"Head-to-head: {_cite(head_to_head)}.", head_to_head
+        return SUPPORTED, f"Head-to-head: {c.many(head_to_head)}.", c.rows
     if cbt_relapse and drug_relapse:
-        return (PARTLY, f"After successful CBT relapse is low ({_cite(cbt_relapse)}), while "
-                f"stopping antidepressants raises relapse ({_cite(drug_relapse)}); these come "
-                "from different studies and populations, not a head-to-head comparison.",
-                cbt_relapse + drug_relapse)
-    return NOT_ESTABLISHED, "No durability data for CBT.", cbt_relapse
+        text = f"After successful CBT, relapse is low ({c.many(cbt_relapse)})"
+        if cbt_duration:
+            text += (f" and internet CBT's improvement was maintained over a median follow-up "
+                     f"of {c.many(cbt_duration)}")
+        text += (f", while stopping an antidepressant raises relapse ("
+                 f"{c.many(drug_relapse, pair=True)}); these come from different studies and "
+                 "populations, not a head-to-head comparison.")
+        return PARTLY, text, c.rows
+    return NOT_ESTABLISHED, "No durability data for CBT.", c.rows
 
 
 CLAIMS: tuple[_Claim, ...] = (

@@ -19,8 +19,11 @@ class Dimension:
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("efficacy", "Efficacy vs control",
-              "How much does it reduce anxiety compared with a control?",
+              "How much does it reduce anxiety compared with a control (placebo, waiting list)?",
               (OutcomeKind.EFFECT, OutcomeKind.SIGNIFICANCE, OutcomeKind.CHANGE)),
+    Dimension("head_to_head", "Head-to-head",
+              "How does it compare with another active treatment?",
+              (OutcomeKind.EFFECT, OutcomeKind.SIGNIFICANCE)),
     Dimension("onset", "Onset", "How soon is benefit first reported (hours vs weeks)?",
               (OutcomeKind.ONSET, OutcomeKind.EFFECT)),
     Dimension("response", "Response", "What share of patients respond?", (OutcomeKind.RESPONSE,)),

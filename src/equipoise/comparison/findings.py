@@ -34,6 +34,13 @@ _PREFIX = {
 }
 
 
+def lower_first(name: str) -> str:
+    """ "Placebo" -> "placebo" but "SSRIs/SNRIs (pooled)" and "CBT" keep their capitals."""
+    first = name.split(" ", 1)[0]
+    return name if first.upper() == first or any(c.isupper() for c in first[1:]) else (
+        name[0].lower() + name[1:])
+
+
 def source_ref(row: EvidenceRow) -> SourceRef:
     s = row.source
     return SourceRef(row.id, s.citation, s.doi, s.pmid, s.url, row.location)
@@ -75,7 +82,7 @@ def number_text(row: EvidenceRow) -> str:
 
 def ci_level(row: EvidenceRow) -> float:
     """95% unless the row's population note says otherwise (one seed row has a 90% CI)."""
-    m = re.search(r"(\d{2})% (?:CI|confidence)", row.population_note)
+    m = re.search(r"(\d{2})%\s*(?:\([^)]*\)\s*)?(?:CI\b|confidence)", row.population_note)
     return int(m.group(1)) / 100 if m else 0.95
 
 
@@ -129,7 +136,9 @@ def make_finding(row: EvidenceRow, evidence: EvidenceSet, target: str, *,
     flags = list(extra_flags)
     if d is Directness.OTHER:
         flags.append(f"evidence from another condition: {row.condition.text}")
-    elif d in (Directness.INCLUDES, Directness.RELATED):
+    elif d is Directness.RELATED:
+        flags.append(f"another anxiety population: {row.condition.text}")
+    elif d is Directness.INCLUDES:
         flags.append(f"population: {row.condition.text}")
     if row.condition.pediatric:
         flags.append("paediatric population")
@@ -152,10 +161,12 @@ def make_finding(row: EvidenceRow, evidence: EvidenceSet, target: str, *,
     comparator_value = None
     sources = [source_ref(row)]
     if partner is not None:
-        comparator_text = f"{number_text(partner)} {catalogue[partner.treatment].name.lower()}"
+        comparator_text = f"{number_text(partner)} {lower_first(catalogue[partner.treatment].name)}"
         comparator_value = partner.point
         text += f" vs {comparator_text}"
         sources.append(source_ref(partner))
+    elif not reverse and row.comparators and row.comparators != ("none",) and not row.protocol:
+        text += f" vs {lower_first(', '.join(catalogue[c].name for c in row.comparators))}"
     return Finding(
         row_id=row.id, treatment=row.treatment, label=row.outcome_text, text=text, value=value,
         low=low, high=high, unit=row.measure.unit.value, bound=row.measure.bound,

@@ -98,14 +98,10 @@ class Directness(StrEnum):
 
 def directness(condition: Condition, target: str) -> Directness:
     """Place a row's population relative to ``target`` (a code, ``anxiety`` or ``any``)."""
-    if target == "any":
+    if target in ("any", "anxiety"):
         if condition.is_anxiety_only:
             return Directness.DIRECT
-        return Directness.OTHER if "ANXIETY" not in condition.codes else Directness.RELATED
-    if target == "anxiety":
-        if condition.is_anxiety_only:
-            return Directness.DIRECT
-        return Directness.RELATED if condition.codes & ANXIETY_CODES else Directness.OTHER
+        return Directness.INCLUDES if condition.codes & ANXIETY_CODES else Directness.OTHER
     if condition.codes == {target} and not condition.mixed:
         return Directness.DIRECT
     if target in condition.codes and condition.is_anxiety_only:

@@ -23,6 +23,7 @@ from equipoise.report.svg import (
     forest_plot,
     timeline_plot,
 )
+from equipoise.report.text import size_text
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;
@@ -45,6 +46,10 @@ td.empty{color:#777;font-style:italic}
 background:#fafafa;z-index:1}
 nav a{margin-right:.8rem}
 """
+
+
+_WARN = ("evidence from another", "another anxiety", "depression outcome", "paediatric",
+         "no control group", "not statistically")
 
 
 def _e(text: object) -> str:
@@ -76,6 +81,10 @@ def _matrix(c: Comparison) -> str:
                 continue
             text = cell.headline if len(cell.headline) < 160 else cell.headline[:157] + "…"
             note = f'<div class="note">{_e(cell.note)}</div>' if cell.note else ""
+            flags = cell.findings[0].flags
+            warn = [] if d == "certainty" else [fl for fl in flags if fl.startswith(_WARN)]
+            if warn:
+                note += "<div class='flags'>⚠ " + _e("; ".join(warn)) + "</div>"
             cert = _badge(cell.certainty.label) if cell.certainty and d != "certainty" else ""
             refs = cell.sources
             links = " ".join(f'<a href="#src-{_e(x.row_id)}">{_e(x.row_id)}</a>' for x in refs[:3])
@@ -143,8 +152,9 @@ def _timeline(c: Comparison) -> str:
                         else "relapse" if f.kind == "relapse" else "duration")
                 if kind == "duration":
                     lo = 0.0  # benefit lasted up to hi
+                where = "" if f.directness == "direct" else f", {f.condition}"
                 items.append(TimelineItem(t.name, kind, lo, max(lo, hi),
-                                          f"{f.text} ({f.row_id})"))
+                                          f"{f.text} ({f.row_id}{where})"))
     if not items:
         return "<p>No onset or duration times among the selected treatments.</p>"
     svg = timeline_plot(items, title="Onset and durability on one time axis (hours to a year)")
@@ -161,18 +171,25 @@ def _bars(c: Comparison, dim: str, title: str) -> str:
         if t.is_control:
             continue
         for f in _own(c, t.id, dim):
-            if f.unit != "percent" or f.value is None:
+            # Bounds ("<5%") and shares of a subgroup stay in the tables, not in the bars.
+            if f.unit != "percent" or f.value is None or f.bound is not None or _subgroup(f):
                 continue
             name = f.effect or f.kind
             comp = f.comparator_value if f.comparator_text and "%" in f.comparator_text else None
             groups.setdefault(name, []).append(Bar(
-                t.name, f.value, comp, f"{f.text} · {f.row_id} · {f.condition}"))
+                t.name, f.value, comp, f"{f.label} · {f.row_id} · {f.condition}"))
     if not groups:
         return "<p>No percentages among the selected treatments.</p>"
     svg = bar_chart([BarGroup(k, tuple(v)) for k, v in groups.items()], title=title)
     return (f"<figure>{svg}<figcaption>Outlined bars: the paired control arm of the same study. "
             "Populations differ (many ketamine rates come from depression clinics); see the "
-            "table below for each row's condition and design.</figcaption></figure>")
+            "table below for each row's condition and design. Bounds such as '&lt;5%' and "
+            "shares of a subgroup are in the table, not drawn.</figcaption></figure>")
+
+
+def _subgroup(f: Finding) -> bool:
+    """A percentage of a subgroup (e.g. "of hypertensive patients"), not of all patients."""
+    return "requiring" in f.label.lower()
 
 
 def _detail(c: Comparison, dim: str) -> str:
@@ -184,13 +201,11 @@ def _detail(c: Comparison, dim: str) -> str:
                         f"{_e(cell.note)}</td></tr>")
             continue
         items = []
-        if dim in ("regulatory", "certainty"):
+        if dim == "regulatory":
             items.append(f"<li><b>{_e(cell.headline)}</b></li>")
         if dim == "certainty" and cell.certainty is not None:
             cc = cell.certainty
-            n = "unknown" if cc.n_participants is None else cc.n_participants
-            items.append(f"<li>{cc.k_studies} studies; participants {n}; "
-                         f"{_e(', '.join(cc.designs))}</li>")
+            items.append(f"<li>{_e(size_text(cc))}</li>")
             items += [f"<li class='flags'>{_e(flag)}</li>" for flag in cc.flags]
         else:
             for f in cell.findings:

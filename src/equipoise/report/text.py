@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from equipoise.comparison.cells import Cell
+from equipoise.comparison.cells import Cell, Certainty
 from equipoise.comparison.claims import ClaimVerdict
 from equipoise.comparison.dimensions import BY_ID
 from equipoise.comparison.result import DISCLAIMER, Comparison
@@ -14,6 +14,15 @@ WIDTH = 100
 _NAME = 22
 _CERT = 9
 _BODY = WIDTH - _NAME - _CERT - 2
+
+
+def size_text(c: Certainty) -> str:
+    """ "2 sources (90 trials), 25,441 participants; meta-analysis, randomised trial"."""
+    sources = f"{c.k_studies} source{'s' if c.k_studies != 1 else ''}"
+    trials = f" ({c.trials} trials)" if c.trials and c.trials != c.k_studies else ""
+    people = ("participants not reported by every source" if c.n_participants is None
+              else f"{c.n_participants:,} participants")
+    return f"{sources}{trials}, {people}; {', '.join(c.designs)}"
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -26,12 +35,11 @@ def _cell_lines(cell: Cell, limit: int) -> list[str]:
         return _wrap(f"— {cell.note}", _BODY)
     body: list[str] = []
     shown = cell.findings[:limit]
-    if cell.dimension in ("regulatory", "certainty"):
+    if cell.dimension == "regulatory":
         body += _wrap(cell.headline, _BODY)
     if cell.dimension == "certainty" and cell.certainty is not None:
+        body += _wrap(size_text(cell.certainty), _BODY)
         c = cell.certainty
-        n = "n unknown" if c.n_participants is None else f"n={c.n_participants}"
-        body += _wrap(f"{c.k_studies} studies, {n}; {', '.join(c.designs)}", _BODY)
         for flag in c.flags:
             body += _wrap(f"· {flag}", _BODY)
         shown = ()

@@ -189,12 +189,33 @@ class GENQ(Tau2Estimator):
         return self._done(tau2, se)
 
 
-class PM(Tau2Estimator):
-    """Paule-Mandel: the tau² at which the generalised Q statistic equals its df (k - p).
+def solve_generalised_q(batch: MetaBatch, target: Float, *, threshold: float = 1e-12,
+                        maxiter: int = 1000) -> tuple[Float, NDArrayInt]:
+    """tau² at which the generalised Q statistic sum w(y - Xb)² equals ``target`` (0 if below).
 
-    Solved by Newton's method on Q(tau²), which is convex and decreasing, from tau² = 0 (the
-    iteration then rises monotonically to the root); ``threshold`` bounds the final step.
+    Q(tau²) is convex and decreasing, so Newton's method from tau² = 0 rises monotonically to
+    the root; used by Paule-Mandel and by the Q-profile confidence interval.
     """
+    tau2 = np.zeros(batch.size)
+    active = np.ones(batch.size, dtype=bool)
+    iters = np.zeros(batch.size, dtype=np.int64)
+    for _ in range(maxiter):
+        if not active.any():
+            break
+        f = linalg.fit(batch, 1.0 / (batch.v + tau2[:, None]))
+        gap = f.rss - target
+        step = np.where(active & (gap > 0), _safe(gap, f.rss2), 0.0)
+        tau2 = tau2 + step
+        iters += active
+        active &= np.abs(step) > threshold * np.maximum(1.0, tau2)
+    if active.any():
+        raise ConvergenceError(f"generalised Q equation did not converge in {maxiter} "
+                               f"iterations for analyses {np.flatnonzero(active)[:10].tolist()}")
+    return tau2, iters
+
+
+class PM(Tau2Estimator):
+    """Paule-Mandel: the tau² at which the generalised Q statistic equals its df (k - p)."""
 
     name = "PM"
     iterative = True
@@ -204,22 +225,8 @@ class PM(Tau2Estimator):
 
     def estimate(self, batch: MetaBatch) -> Tau2Result:
         df = _df(batch)
-        tau2 = np.zeros(batch.size)
-        active = np.ones(batch.size, dtype=bool)
-        iters = np.zeros(batch.size, dtype=np.int64)
-        for _ in range(self.maxiter):
-            if not active.any():
-                break
-            f = linalg.fit(batch, 1.0 / (batch.v + tau2[:, None]))
-            gap = f.rss - df
-            step = _safe(gap, f.rss2)
-            step = np.where(active & (gap > 0), step, 0.0)
-            tau2 = tau2 + step
-            iters += active
-            active &= np.abs(step) > self.threshold * np.maximum(1.0, tau2)
-        if active.any():
-            raise ConvergenceError(f"Paule-Mandel did not converge in {self.maxiter} iterations "
-                                   f"for analyses {np.flatnonzero(active)[:10].tolist()}")
+        tau2, iters = solve_generalised_q(batch, df, threshold=self.threshold,
+                                          maxiter=self.maxiter)
         w = 1.0 / (batch.v + tau2[:, None]) * batch.mask
         k = batch.k.astype(np.float64)
         se = np.sqrt(_safe(2 * k**2, df) / w.sum(axis=1) ** 2)
