@@ -21,7 +21,9 @@ def test_all_lists_every_public_name_the_package_binds() -> None:
 def test_every_exception_derives_from_the_one_base() -> None:
     for name in equipoise.__all__:
         obj = getattr(equipoise, name)
-        if isinstance(obj, type) and issubclass(obj, Exception):
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            assert issubclass(obj, equipoise.EquipoiseWarning)
+        elif isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, equipoise.EquipoiseError)
 
 

@@ -11,12 +11,16 @@ from equipoise.errors import (
     CatalogueError,
     ComparisonError,
     ConvergenceError,
+    DroppedStudyWarning,
+    EffectSizeError,
     EquipoiseError,
+    EquipoiseWarning,
     EvidenceError,
     EvidenceFileError,
     EvidenceValidationError,
     ModelError,
 )
+from equipoise.evidence.effect_sizes import EffectSizes, escalc
 from equipoise.evidence.records import EvidenceRow, EvidenceSet, Source, Study
 from equipoise.evidence.treatments import Treatment, TreatmentCatalogue
 
@@ -28,7 +32,11 @@ __all__ = [
     "Comparison",
     "ComparisonError",
     "ConvergenceError",
+    "DroppedStudyWarning",
+    "EffectSizeError",
+    "EffectSizes",
     "EquipoiseError",
+    "EquipoiseWarning",
     "EvidenceError",
     "EvidenceFileError",
     "EvidenceRow",
@@ -42,6 +50,7 @@ __all__ = [
     "__version__",
     "check_claims",
     "compare",
+    "escalc",
     "load_catalogue",
     "load_evidence",
 ]

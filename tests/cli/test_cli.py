@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -38,6 +39,14 @@ def test_compare_json_is_the_documented_layout(capsys: pytest.CaptureFixture[str
     assert code == 0 and data["schema_version"] == "1" and data["condition"] == "GAD"
     assert set(data) == {"schema_version", "disclaimer", "condition", "treatments",
                          "dimensions", "cells", "gaps"}
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "compare-json.md").read_text()
+    for cell in data["cells"]:
+        for key in cell:
+            assert f'"{key}"' in doc, f"cell key {key!r} is not documented"
+        for finding in cell["findings"]:
+            assert set(finding) <= set(re.findall(r'"(\w+)"', doc)) | {"hours"}
+        for key in cell["extra"]:
+            assert f'"{key}"?' in doc, f"extra key {key!r} is not documented"
 
 
 def test_compare_csv_has_one_line_per_finding(capsys: pytest.CaptureFixture[str]) -> None:

@@ -111,3 +111,30 @@ def test_multiline_quoted_cells_keep_line_numbers_right(tmp_path: Path,
                        {"id": "M-2", "value": "lots"}])
     problems = validate_files([path], load_catalogue())
     assert [(p.row, p.field) for p in problems] == [(4, "value")]
+
+
+def test_a_value_missing_from_its_quote_is_an_error(write_rows: WriteRows) -> None:
+    problems = validate_files([write_rows([{"value": "57"}])], load_catalogue())
+    assert [(p.row, p.field) for p in problems] == [(2, "quote_fragment")]
+    assert "'57' does not appear in the quoted fragment" in problems[0].message
+
+
+def test_source_urls_must_be_web_addresses(write_rows: WriteRows) -> None:
+    problems = validate_files([write_rows([{"source_url": "javascript:alert(1)"}])],
+                              load_catalogue())
+    assert [(p.row, p.field) for p in problems] == [(2, "source_url")]
+
+
+def test_unknown_columns_are_reported_on_the_header(tmp_path: Path) -> None:
+    from tests.conftest import GOOD_ROW
+    path = tmp_path / "extra.csv"
+    header = ",".join([*GOOD_ROW, "pmid_or_do1"])
+    path.write_text(header + "\n" + ",".join(f'"{v}"' for v in GOOD_ROW.values()) + ",x\n",
+                    encoding="utf-8")
+    problems = validate_files([path], load_catalogue())
+    assert [(p.row, p.field) for p in problems] == [(1, "pmid_or_do1")]
+
+
+def test_a_folder_is_not_an_evidence_file(tmp_path: Path) -> None:
+    with pytest.raises(EvidenceFileError, match="is a folder"):
+        read_evidence([tmp_path], load_catalogue())

@@ -12,7 +12,6 @@ from equipoise.comparison.findings import make_finding, significant
 from equipoise.comparison.result import Comparison, TreatmentInfo
 from equipoise.datasets import load_evidence
 from equipoise.errors import ComparisonError
-from equipoise.evidence.quotes import value_in_quote
 from equipoise.evidence.records import EvidenceRow, EvidenceSet
 from equipoise.evidence.values import EFFECT_SIZE_UNITS, RATIO_UNITS
 from equipoise.evidence.vocabulary import (
@@ -65,7 +64,7 @@ def _normalise_condition(condition: str) -> str:
 class _Builder:
     def __init__(self, evidence: EvidenceSet, target: str) -> None:
         # Rows whose value is not in their quoted fragment are never shown (see evidence.quotes).
-        self.ev = EvidenceSet((r for r in evidence if value_in_quote(r)), evidence.catalogue)
+        self.ev = EvidenceSet((r for r in evidence if r.value_quoted), evidence.catalogue)
         self.cat = evidence.catalogue
         self.target = target
 

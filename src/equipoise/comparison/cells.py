@@ -111,7 +111,9 @@ class Cell:
         return tuple(seen.values())
 
     def to_dict(self) -> dict[str, Any]:
-        head = self.findings[0] if self.findings else None
+        # The certainty cell rates evidence; it has no value of its own to report.
+        head = self.findings[0] if self.findings and self.dimension != "certainty" else None
+        k_sources = len({s.citation for s in self.sources}) if self.findings else None
         return {
             "treatment": self.treatment,
             "dimension": self.dimension,
@@ -122,7 +124,7 @@ class Cell:
             else [head.ci_low, head.ci_high],
             "unit": None if head is None else head.unit,
             "timepoint": None if head is None else head.timepoint,
-            "k_studies": None if self.certainty is None else self.certainty.k_studies,
+            "k_studies": k_sources if self.certainty is None else self.certainty.k_studies,
             "n": None if self.certainty is None else self.certainty.n_participants,
             "certainty": None if self.certainty is None else self.certainty.to_dict(),
             "findings": [f.to_dict() for f in self.findings],

@@ -22,7 +22,6 @@ from equipoise.comparison.findings import (
     value_hours,
 )
 from equipoise.datasets import load_evidence
-from equipoise.evidence.quotes import value_in_quote
 from equipoise.evidence.records import EvidenceRow, EvidenceSet
 from equipoise.evidence.values import Interval, Number, Status, Unit
 from equipoise.evidence.vocabulary import OutcomeKind
@@ -371,7 +370,7 @@ def check_claims(evidence: EvidenceSet | None = None,
                  claims: Sequence[str] | None = None) -> tuple[ClaimVerdict, ...]:
     """Verdicts for the seed article's claims (all, or the ids in ``claims``)."""
     full = evidence if evidence is not None else load_evidence()
-    ev = EvidenceSet((r for r in full if value_in_quote(r)), full.catalogue)
+    ev = EvidenceSet((r for r in full if r.value_quoted), full.catalogue)
     chosen = [c for c in CLAIMS if claims is None or c.id in claims]
     unknown = set(claims or ()) - set(CLAIM_IDS)
     if unknown:

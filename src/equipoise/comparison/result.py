@@ -81,6 +81,8 @@ class Comparison:
                         "design": f.design, "condition": f.condition,
                         "directness": f.directness,
                         "certainty": None if c.certainty is None else c.certainty.label,
+                        "comparator": f.comparator, "flags": "; ".join(f.flags),
+                        "note": c.note,
                         "sources": "; ".join(s.row_id for s in f.sources),
                     })
         return pd.DataFrame.from_records(records)
@@ -91,12 +93,18 @@ class Comparison:
         for t in self.treatments:
             cells = "".join(
                 f"<td title='{html.escape(', '.join(s.row_id for s in c.sources))}'>"
-                f"{html.escape(c.headline or c.note)}</td>"
+                f"{html.escape(c.headline or c.note)}{_flags_html(c)}</td>"
                 for c in (self.cells[(t.id, d)] for d in self.dimensions))
             body.append(f"<tr><th>{html.escape(t.name)}</th>{cells}</tr>")
         return (f"<table><caption>equipoise comparison ({html.escape(self.condition)}). "
                 f"{html.escape(DISCLAIMER)}</caption><tr><th></th>{head}</tr>"
                 + "".join(body) + "</table>")
+
+
+def _flags_html(c: Cell) -> str:
+    if not c.findings or not c.findings[0].flags:
+        return ""
+    return "<br><small>" + html.escape("; ".join(c.findings[0].flags)) + "</small>"
 
 
 def vars_of(t: TreatmentInfo) -> dict[str, Any]:

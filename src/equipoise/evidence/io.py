@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from equipoise.errors import EvidenceFileError, EvidenceValidationError, Problem
+from equipoise.evidence.quotes import value_in_quote
 from equipoise.evidence.records import ConfidenceInterval, EvidenceRow, EvidenceSet, Source
 from equipoise.evidence.treatments import TreatmentCatalogue
 from equipoise.evidence.values import (
@@ -116,8 +118,8 @@ def _check_ci(chk: _RowChecker, row: Mapping[str, str], unit: Unit,
 
 
 def _parse_row(raw: Mapping[str, str], file: str, line: int, catalogue: TreatmentCatalogue,
-               additions: Mapping[str, IdentifierAddition],
-               problems: list[Problem]) -> EvidenceRow | None:
+               additions: Mapping[str, IdentifierAddition], problems: list[Problem],
+               unquoted: frozenset[str] = frozenset()) -> EvidenceRow | None:
     chk = _RowChecker(file, line, problems)
     before = len(problems)
     cell = {k: (raw.get(k) or "").strip() for k in COLUMNS}
@@ -188,6 +190,9 @@ def _parse_row(raw: Mapping[str, str], file: str, line: int, catalogue: Treatmen
     if cell["pmid_or_doi"] and not (source.doi or source.pmid or source.pmcid or source.bookshelf):
         chk.fail("pmid_or_doi", f"no identifier recognised in {cell['pmid_or_doi']!r}; write "
                                 "PMID:123, doi:10.x/y, PMCID:PMC123 or NBK123")
+    url = cell["source_url"]
+    if url and not re.match(r"https?://[^\s/$.?#].\S*$", url):
+        chk.fail("source_url", f"source_url must be an http(s) address, got {url[:60]!r}")
     if not cell["location"]:
         chk.fail("location", "location is empty: say where in the source the number is")
     if not cell["quote_fragment"]:
@@ -203,7 +208,7 @@ def _parse_row(raw: Mapping[str, str], file: str, line: int, catalogue: Treatmen
         source = Source(source.citation, source.doi or extra.doi, source.pmid or extra.pmid,
                         source.pmcid or extra.pmcid, source.bookshelf or extra.bookshelf,
                         source.url, added=(addition.identifiers, addition.verified_at))
-    return EvidenceRow(
+    row = EvidenceRow(
         id=row_id, file=file, line=line, treatment_text=cell["treatment"], treatment=treatment.id,
         comparator_text=cell["comparator"], comparators=tuple(c.id for c in comparators),
         condition=condition, population_note=cell["population_note"],
@@ -211,13 +216,20 @@ def _parse_row(raw: Mapping[str, str], file: str, line: int, catalogue: Treatmen
         outcome=outcome, measure=measure, value=value, ci=ci, timepoint=cell["timepoint"],
         timepoint_hours=timepoint_hours(cell["timepoint"]), source=source,
         location=cell["location"], quote=cell["quote_fragment"], protocol=protocol,
+        value_quoted=row_id not in unquoted,
     )
+    if row.value_quoted and not value_in_quote(row):
+        chk.fail("quote_fragment", f"value {row.value.text!r} does not appear in the quoted "
+                                   "fragment; quote the words that contain the number")
+        return None
+    return row
 
 
 def parse_text(text: str, name: str, catalogue: TreatmentCatalogue,
                additions: Mapping[str, IdentifierAddition] | None = None,
                problems: list[Problem] | None = None,
-               seen: dict[str, str] | None = None) -> list[EvidenceRow]:
+               seen: dict[str, str] | None = None,
+               unquoted: frozenset[str] = frozenset()) -> list[EvidenceRow]:
     """Parse one CSV text; append problems to ``problems`` (raise if it is ``None``)."""
     own = problems is None
     found: list[Problem] = [] if problems is None else problems
@@ -227,6 +239,10 @@ def parse_text(text: str, name: str, catalogue: TreatmentCatalogue,
     missing = [c for c in COLUMNS if c not in header]
     for column in missing:
         found.append(Problem(name, 1, column, "missing column"))
+    for column in header:
+        if column not in COLUMNS:
+            found.append(Problem(name, 1, column, "unknown column (check its spelling); the "
+                                                  f"columns are {', '.join(COLUMNS)}"))
     rows: list[EvidenceRow] = []
     if missing:
         if own and found:
@@ -246,7 +262,7 @@ def parse_text(text: str, name: str, catalogue: TreatmentCatalogue,
                                                    f"{seen[row_id]})"))
         elif row_id:
             seen[row_id] = f"{name}:{line}"
-        parsed = _parse_row(raw, name, line, catalogue, additions or {}, found)
+        parsed = _parse_row(raw, name, line, catalogue, additions or {}, found, unquoted)
         if parsed is not None:
             rows.append(parsed)
     if own and found:
@@ -277,9 +293,10 @@ def read_evidence(paths: Iterable[str | Path], catalogue: TreatmentCatalogue, *,
             text = p.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise EvidenceFileError(f"{p}: no such evidence file") from None
-        except (UnicodeDecodeError, IsADirectoryError) as exc:
-            kind = exc.__class__.__name__
-            raise EvidenceFileError(f"{p}: not a UTF-8 CSV file ({kind})") from None
+        except IsADirectoryError:
+            raise EvidenceFileError(f"{p}: is a folder; give the path of a CSV file") from None
+        except UnicodeDecodeError:
+            raise EvidenceFileError(f"{p}: not UTF-8 text; save the CSV as UTF-8") from None
         rows.extend(parse_text(text, str(p), catalogue, additions, problems, seen))
     if problems:
         raise EvidenceValidationError(problems)

@@ -125,6 +125,7 @@ class EvidenceRow:
     location: str
     quote: str
     protocol: bool = False
+    value_quoted: bool = True   # False only for bundled rows known not to quote their value
 
     @property
     def kind(self) -> OutcomeKind:

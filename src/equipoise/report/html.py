@@ -248,8 +248,9 @@ def _sources(ids: Sequence[str], evidence: EvidenceSet) -> str:
             f"<li id='src-{_e(rid)}'><b>{_e(rid)}</b> ({_e(evidence.get(rid).location)}): "
             f"<span class='quote'>“{_e(evidence.get(rid).quote)}”</span></li>"
             for rid in sorted(rids))
-        items.append(f"<li>{_e(s.citation)}. {_e(s.identifiers)} "
-                     f"<a href='{_e(s.link)}'>{_e(s.link)}</a><ul>{rows}</ul></li>")
+        link = (f"<a href='{_e(s.link)}'>{_e(s.link)}</a>"
+                if s.link.startswith(("https://", "http://")) else "")
+        items.append(f"<li>{_e(s.citation)}. {_e(s.identifiers)} {link}<ul>{rows}</ul></li>")
     return f"<ol class='src'>{''.join(items)}</ol>"
 
 

@@ -14,7 +14,8 @@ from equipoise.evidence.records import EvidenceRow
 
 CSV_COLUMNS = ("treatment", "dimension", "row_id", "finding", "text", "value", "low", "high",
                "unit", "ci_low", "ci_high", "timepoint", "n", "design", "condition",
-               "directness", "certainty", "sources", "dois_or_pmids", "locations")
+               "directness", "comparator", "flags", "note", "certainty", "sources",
+               "dois_or_pmids", "locations")
 
 
 def to_json(data: Any) -> str:
@@ -39,14 +40,17 @@ def comparison_csv(comparison: Comparison) -> str:
             c = comparison.cell(t.id, d)
             cert = "" if c.certainty is None else c.certainty.label
             if c.empty:
-                w.writerow([t.id, d, "", c.note] + [""] * (len(CSV_COLUMNS) - 4))
+                blank = dict.fromkeys(CSV_COLUMNS, "")
+                blank.update(treatment=t.id, dimension=d, note=c.note)
+                w.writerow(blank.values())
                 continue
             for f in c.findings:
                 ids = "; ".join((s.doi and f"doi:{s.doi}") or (s.pmid and f"PMID:{s.pmid}")
                                 or s.url for s in f.sources)
                 w.writerow([t.id, d, f.row_id, f.label, f.text, _fmt(f.value), _fmt(f.low),
                             _fmt(f.high), f.unit, _fmt(f.ci_low), _fmt(f.ci_high), f.timepoint,
-                            _fmt(f.n), f.design, f.condition, f.directness, cert,
+                            _fmt(f.n), f.design, f.condition, f.directness, f.comparator,
+                            "; ".join(f.flags), c.note, cert,
                             "; ".join(s.row_id for s in f.sources), ids,
                             "; ".join(s.location for s in f.sources)])
     return buf.getvalue()
