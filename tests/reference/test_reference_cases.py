@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-
-import pytest
-
 import importlib
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.reference.cases import CASES, all_analyses, analysis, mismatches
 

@@ -1,0 +1,321 @@
+"""Network meta-analysis: contrast-based, multi-arm aware, common and random effects.
+
+Each study contributes the contrasts of its arms against its first arm. Their covariance is
+derived from the study's pairwise variances by Rücker's reduction (L+ = -1/2 C B C, C the
+centring matrix), which is exact for additive variances and reproduces netmeta for multi-arm
+studies. Estimation is generalised least squares; random effects add tau² to every pairwise
+variance (tau² on the diagonal and tau²/2 between a study's contrasts, the consistency
+structure). tau² is netmeta's generalised DerSimonian-Laird or REML (as metafor's rma.mv with
+rho = 1/2).
+
+References
+----------
+Rücker G. Network meta-analysis, electrical networks and graph theory. Res Synth Methods
+2012;3:312-324.
+Jackson D, White IR, Riley RD. Quantifying the impact of between-study heterogeneity in
+multivariate meta-analyses. Stat Med 2012;31:3805-3820 (generalised DL).
+Higgins JPT, Thompson SG. Quantifying heterogeneity in a meta-analysis. Stat Med
+2002;21:1539-1558 (I² and its interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from equipoise.errors import ConvergenceError, ModelError
+from equipoise.evidence.network import StudyContrasts, TreatmentNetwork
+from equipoise.synthesis.batch import Float
+
+TAU2_NMA = ("DL", "REML")
+
+
+@dataclass(frozen=True, eq=False)
+class _Blocks:
+    """Stacked basic contrasts of all studies."""
+
+    y: Float            # (M,)
+    S: Float            # (M, M) within-study covariance
+    P: Float            # (M, M) between-study structure (1 diagonal, 1/2 within a study)
+    X: Float            # (M, T) contrast design in all treatments
+    study_of: list[int]
+
+
+def study_covariance(sc: StudyContrasts, tau2: float = 0.0) -> Float:
+    """Covariance of a study's contrasts against its first arm (Rücker's reduction)."""
+    p = sc.arms
+    B = np.where(np.eye(p, dtype=bool), 0.0, sc.var + tau2)
+    C = np.eye(p) - 1.0 / p
+    L = -0.5 * C @ B @ C
+    idx = np.arange(1, p)
+    return np.asarray(L[np.ix_(idx, idx)] - L[idx, :1] - L[:1, idx] + L[0, 0])
+
+
+def study_laplacian(sc: StudyContrasts, tau2: float = 0.0) -> Float:
+    """Rücker's weight (Laplacian) matrix of a study: -W[a, b] is the weight of edge a-b."""
+    p = sc.arms
+    B = np.where(np.eye(p, dtype=bool), 0.0, sc.var + tau2)
+    C = np.eye(p) - 1.0 / p
+    return np.asarray(np.linalg.pinv(-0.5 * C @ B @ C))
+
+
+def _blocks(network: TreatmentNetwork, studies: tuple[StudyContrasts, ...] | None = None,
+            treatments: tuple[str, ...] | None = None) -> _Blocks:
+    studies = network.studies if studies is None else studies
+    names = network.treatments if treatments is None else treatments
+    index = {t: i for i, t in enumerate(names)}
+    ys, Ss, Ps, rows, owner = [], [], [], [], []
+    for s_i, sc in enumerate(studies):
+        p = sc.arms
+        ys.append(sc.te[1:, 0])
+        Ss.append(study_covariance(sc))
+        Ps.append(0.5 * (np.eye(p - 1) + 1.0))
+        for j in range(1, p):
+            row = np.zeros(len(names))
+            row[index[sc.treatments[j]]] += 1.0
+            row[index[sc.treatments[0]]] -= 1.0
+            rows.append(row)
+            owner.append(s_i)
+    m = sum(len(y) for y in ys)
+    S = np.zeros((m, m))
+    P = np.zeros((m, m))
+    at = 0
+    for Sb, Pb in zip(Ss, Ps, strict=True):
+        k = Sb.shape[0]
+        S[at:at + k, at:at + k] = Sb
+        P[at:at + k, at:at + k] = Pb
+        at += k
+    return _Blocks(np.concatenate(ys), S, P, np.array(rows), owner)
+
+
+@dataclass(frozen=True, eq=False)
+class _GLS:
+    d: Float        # (T,) effects vs reference (reference entry 0)
+    cov: Float      # (T, T)
+    q: float
+    R_trace_P: float
+    R: Float
+
+
+def _gls(b: _Blocks, tau2: float, ref: int) -> _GLS:
+    V = b.S + tau2 * b.P
+    W = np.linalg.inv(V)
+    keep = [i for i in range(b.X.shape[1]) if i != ref]
+    X = b.X[:, keep]
+    A = np.linalg.inv(X.T @ W @ X)
+    beta = A @ X.T @ W @ b.y
+    r = b.y - X @ beta
+    q = float(r @ W @ r)
+    R = W - W @ X @ A @ X.T @ W
+    T = b.X.shape[1]
+    d = np.zeros(T)
+    cov = np.zeros((T, T))
+    d[keep] = beta
+    cov[np.ix_(keep, keep)] = A
+    return _GLS(d, cov, q, float(np.trace(R @ b.P)), R)
+
+
+def _reml_tau2(b: _Blocks, ref: int, start: float, threshold: float, maxiter: int) -> float:
+    tau2 = max(start, 0.0)
+    for _ in range(maxiter):
+        g = _gls(b, tau2, ref)
+        W = np.linalg.inv(b.S + tau2 * b.P)
+        keep = [i for i in range(b.X.shape[1]) if i != ref]
+        r = b.y - b.X[:, keep] @ g.d[keep]
+        RP = g.R @ b.P
+        score = float(r @ W @ b.P @ W @ r) - float(np.trace(RP))
+        info = float(np.trace(RP @ RP))
+        step = score / info
+        while tau2 + step < 0:
+            step /= 2
+        tau2 += step
+        if abs(step) < threshold:
+            return tau2
+    raise ConvergenceError(f"REML for the network did not converge in {maxiter} iterations")
+
+
+def i2_interval(q: float, df: float, level: float) -> tuple[float, float, float]:
+    """I² with Higgins and Thompson's interval from Q (as R meta and netmeta), in percent."""
+    if df <= 0:
+        return 0.0, 0.0, 0.0
+    k = df + 1
+    h = np.sqrt(q / df)
+    if k > 2:
+        if q > k:
+            se = 0.5 * (np.log(q) - np.log(k - 1)) / (np.sqrt(2 * q) - np.sqrt(2 * k - 3))
+        else:
+            se = np.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
+    else:
+        se = 0.0
+    z = stats.norm.isf((1 - level) / 2)
+    lo, hi = max(np.exp(np.log(h) - z * se), 1.0), max(np.exp(np.log(h) + z * se), 1.0)
+
+    def to_i2(x: float) -> float:
+        return float(max(0.0, (x**2 - 1) / x**2) * 100)
+    return to_i2(max(h, 1.0)), to_i2(lo), to_i2(hi)
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkEstimate:
+    """A fitted network: every treatment against the reference, heterogeneity, inconsistency."""
+
+    model: str
+    method: str
+    reference: str
+    treatments: tuple[str, ...]
+    level: float
+    d: Float
+    cov: Float
+    tau2: float
+    q_total: float
+    q_df: int
+    q_within: float
+    q_within_df: int
+    i2: float
+    i2_low: float
+    i2_high: float
+    k_studies: int
+    m_pairwise: int
+    n_designs: int
+    n_observations: float
+    network: TreatmentNetwork = field(repr=False)
+
+    @property
+    def q_between(self) -> float:
+        return self.q_total - self.q_within
+
+    @property
+    def q_between_df(self) -> int:
+        return self.q_df - self.q_within_df
+
+    def _i(self, t: str) -> int:
+        try:
+            return self.treatments.index(t)
+        except ValueError:
+            raise ModelError(f"unknown treatment {t!r}; the network has "
+                             f"{', '.join(self.treatments)}") from None
+
+    def contrast(self, a: str, b: str) -> tuple[float, float]:
+        """Estimate and SE of ``a`` minus ``b`` (log scale for OR/RR)."""
+        i, j = self._i(a), self._i(b)
+        var = self.cov[i, i] + self.cov[j, j] - 2 * self.cov[i, j]
+        return float(self.d[i] - self.d[j]), float(np.sqrt(max(var, 0.0)))
+
+    def summary(self, a: str, b: str) -> dict[str, float]:
+        """estimate, se, ci_low, ci_high, zval, pval of ``a`` vs ``b``."""
+        est, se = self.contrast(a, b)
+        z = stats.norm.isf((1 - self.level) / 2)
+        zval = est / se if se > 0 else float("nan")
+        return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se,
+                "zval": zval, "pval": float(2 * stats.norm.sf(abs(zval)))}
+
+    def p_scores(self, small_values: str = "desirable") -> dict[str, float]:
+        """P-scores (Rücker and Schwarzer 2015): mean certainty of being better than each other."""
+        sign = 1.0 if small_values == "desirable" else -1.0
+        out = {}
+        for a in self.treatments:
+            probs = []
+            for b in self.treatments:
+                if a != b:
+                    est, se = self.contrast(b, a)
+                    probs.append(float(stats.norm.cdf(sign * est / se)))
+            out[a] = float(np.mean(probs))
+        return out
+
+    def q_pvals(self) -> dict[str, float]:
+        def p(q: float, df: int) -> float:
+            return float(stats.chi2.sf(q, df)) if df > 0 else float("nan")
+        return {"total": p(self.q_total, self.q_df),
+                "within": p(self.q_within, self.q_within_df),
+                "between": p(self.q_between, self.q_between_df)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON layout (docs/synthesis-json.md)."""
+        pv = self.q_pvals()
+        return {
+            "model": self.model, "method": self.method, "reference": self.reference,
+            "treatments": {t: self.summary(t, self.reference) for t in self.treatments
+                           if t != self.reference},
+            "tau2": self.tau2, "tau": float(np.sqrt(self.tau2)), "i2": self.i2,
+            "i2_low": self.i2_low, "i2_high": self.i2_high,
+            "q_total": self.q_total, "q_total_df": self.q_df, "q_total_pval": pv["total"],
+            "q_within": self.q_within, "q_within_df": self.q_within_df,
+            "q_within_pval": pv["within"], "q_between": self.q_between,
+            "q_between_df": self.q_between_df, "q_between_pval": pv["between"],
+            "p_scores": self.p_scores(),
+            "league": {f"{a} vs {b}": self.summary(a, b)["estimate"]
+                       for a, b in combinations(self.treatments, 2)},
+            "counts": {"k_studies": self.k_studies, "m_pairwise": self.m_pairwise,
+                       "n_treatments": len(self.treatments), "n_designs": self.n_designs},
+        }
+
+
+class NetworkMetaAnalysis:
+    """Network meta-analysis with settings fixed at construction.
+
+    Parameters
+    ----------
+    model
+        ``"random"`` or ``"common"``.
+    tau2
+        ``"DL"`` (netmeta's generalised DerSimonian-Laird) or ``"REML"``.
+    reference
+        Treatment all others are compared with (default: the first in sorted order).
+    """
+
+    def __init__(self, *, model: str = "random", tau2: str = "DL", reference: str | None = None,
+                 level: float = 0.95, threshold: float = 1e-10, maxiter: int = 500) -> None:
+        if model not in ("random", "common"):
+            raise ModelError(f"model must be 'random' or 'common', not {model!r}")
+        if tau2.upper() not in TAU2_NMA:
+            raise ModelError(f"network tau² must be DL or REML, not {tau2!r}")
+        if not 0 < level < 1:
+            raise ModelError("level must lie between 0 and 1")
+        self.model, self.tau2_method, self.reference = model, tau2.upper(), reference
+        self.level, self.threshold, self.maxiter = level, threshold, maxiter
+
+    def fit(self, network: TreatmentNetwork) -> NetworkEstimate:
+        names = network.treatments
+        reference = self.reference or names[0]
+        if reference not in names:
+            raise ModelError(f"reference {reference!r} is not in the network "
+                             f"({', '.join(names)})")
+        ref = names.index(reference)
+        blocks = _blocks(network)
+        m = blocks.y.shape[0]
+        df = m - (len(names) - 1)
+        common = _gls(blocks, 0.0, ref)
+        tau2 = 0.0
+        if self.model == "random" and df > 0:
+            tau2 = max(0.0, (common.q - df) / common.R_trace_P) if common.R_trace_P > 0 else 0.0
+            if self.tau2_method == "REML":
+                tau2 = _reml_tau2(blocks, ref, tau2, self.threshold, self.maxiter)
+        fit = common if tau2 == 0.0 else _gls(blocks, tau2, ref)
+        q_within, df_within = _within_designs(network)
+        i2, lo, hi = i2_interval(common.q, df, self.level)
+        return NetworkEstimate(
+            model=self.model, method=self.tau2_method if self.model == "random" else "common",
+            reference=reference, treatments=names, level=self.level, d=fit.d, cov=fit.cov,
+            tau2=tau2, q_total=common.q, q_df=df, q_within=q_within, q_within_df=df_within,
+            i2=i2, i2_low=lo, i2_high=hi, k_studies=len(network.studies),
+            m_pairwise=network.n_pairwise, n_designs=len(network.designs),
+            n_observations=network.n_observations, network=network)
+
+
+def _within_designs(network: TreatmentNetwork) -> tuple[float, int]:
+    """Q and df of heterogeneity within designs (common-effect fit per design)."""
+    q, df = 0.0, 0
+    for design in network.designs:
+        studies = tuple(sc for sc in network.studies if sc.design == design)
+        b = _blocks(network, studies, design)
+        m = b.y.shape[0]
+        d_df = m - (len(design) - 1)
+        if d_df <= 0:
+            continue
+        q += _gls(b, 0.0, 0).q
+        df += d_df
+    return q, df
