@@ -116,7 +116,7 @@ def _gls(b: _Blocks, tau2: float, ref: int) -> _GLS:
     cov = np.zeros((T, T))
     d[keep] = beta
     cov[np.ix_(keep, keep)] = A
-    return _GLS(d, cov, q, float(np.trace(R @ b.P)), R)
+    return _GLS(d, cov, q, float(np.trace(R @ b.P)), np.asarray(R, dtype=np.float64))
 
 
 def _reml_tau2(b: _Blocks, ref: int, start: float, threshold: float, maxiter: int) -> float:
