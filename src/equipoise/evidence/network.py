@@ -136,13 +136,19 @@ class TreatmentNetwork:
         excluded: list[tuple[str, str, str]] = []
         for s, rows in order.items():
             keep = []
+            missing = []
             for i in rows:
                 values = [nn[i]] + [x[i] for x in needed if x is not None]
                 if not all(np.isfinite(values)):
+                    missing.append(i)
                     continue
                 _check_arm(s, str(treatment[i]), nn[i], None if mm is None else mm[i],
                            None if ss is None else ss[i], None if ev is None else ev[i])
                 keep.append(i)
+            # Comparisons that involve an arm without data are excluded (netmeta pairwise()).
+            for a, b in combinations(rows, 2):
+                if a in missing or b in missing:
+                    excluded.append((s, str(treatment[a]), str(treatment[b])))
             names = [str(treatment[i]) for i in keep]
             if len(set(names)) != len(names):
                 raise ModelError(f"study {s!r}: treatment listed twice ({', '.join(names)})")

@@ -143,7 +143,8 @@ def i2_interval(q: float, df: float, level: float) -> tuple[float, float, float]
     if df <= 0:
         return 0.0, 0.0, 0.0
     k = df + 1
-    h = np.sqrt(q / df)
+    # Below 1, H is set to 1 before its interval is formed (as R meta does).
+    h = max(float(np.sqrt(q / df)), 1.0)
     if k > 2:
         if q > k:
             se = 0.5 * (np.log(q) - np.log(k - 1)) / (np.sqrt(2 * q) - np.sqrt(2 * k - 3))
@@ -206,12 +207,15 @@ class NetworkEstimate:
         return float(self.d[i] - self.d[j]), float(np.sqrt(max(var, 0.0)))
 
     def summary(self, a: str, b: str) -> dict[str, float]:
-        """estimate, se, ci_low, ci_high, zval, pval of ``a`` vs ``b``."""
+        """estimate, se, ci, z, p of ``a`` vs ``b`` and the prediction interval for a new study
+        (estimate ± z·sqrt(se² + tau²), as metafor's predict for rma.mv)."""
         est, se = self.contrast(a, b)
-        z = stats.norm.isf((1 - self.level) / 2)
+        z = float(stats.norm.isf((1 - self.level) / 2))
         zval = est / se if se > 0 else float("nan")
+        pi = z * float(np.sqrt(se**2 + self.tau2))
         return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se,
-                "zval": zval, "pval": float(2 * stats.norm.sf(abs(zval)))}
+                "zval": zval, "pval": float(2 * stats.norm.sf(abs(zval))),
+                "pi_low": est - pi, "pi_high": est + pi}
 
     def p_scores(self, small_values: str = "desirable") -> dict[str, float]:
         """P-scores (Rücker and Schwarzer 2015): mean certainty of being better than each other."""
