@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from equipoise.evidence.network import TreatmentNetwork
-from equipoise.synthesis.inconsistency import adjusted_se, direct_estimates, netsplit
+from equipoise.synthesis.inconsistency import (
+    adjusted_se,
+    decompose,
+    design_inconsistency,
+    direct_estimates,
+    netsplit,
+)
 from equipoise.synthesis.network_meta import NetworkEstimate, NetworkMetaAnalysis
 from tests.reference.cases import columns
 
@@ -252,11 +258,37 @@ def _n06_reml() -> dict[str, Any]:
                                        "ci_lb": s["ci_low"], "ci_ub": s["ci_high"],
                                        "zval": s["zval"], "pval": s["pval"],
                                        "pi_lb": s["pi_low"], "pi_ub": s["pi_high"]}
+    _, gamma2 = design_inconsistency(fit)
     return {"tau2": fit.tau2, "tau": float(np.sqrt(fit.tau2)), "QE": fit.q_total,
             "QE_df": fit.q_df, "QM_9df": _qm(fit), "vs_reference": _vs(fit),
-            "all_pairwise_first_minus_second": pairs}
+            "all_pairwise_first_minus_second": pairs, "inconsistency_model_gamma2": gamma2}
 
 
 RUNNERS[("N06", "common_effect")] = _n06_common
 RUNNERS[("N06", "random_REML_rho_half")] = _n06_reml
 RUNNERS[("N06", "pscore_from_REML_model")] = lambda: _n06_reml_fit().p_scores("desirable")
+
+
+def _label(design: tuple[str, ...], reference: str) -> str:
+    """netmeta's design label: the reference first, then the others alphabetically."""
+    rest = sorted(t for t in design if t != reference)
+    return ":".join(([reference] if reference in design else []) + rest)
+
+
+def _n01_decomp() -> dict[str, Any]:
+    fit = _n01_fit()
+    d = decompose(fit)
+    return {
+        "design_specific_within": {
+            _label(k, "Placebo"): {"Q": v.q, "df": v.df, "pval": v.pval}
+            for k, v in d.within_by_design.items()},
+        "between_after_detaching": {
+            _label(k, "Placebo"): {"Q": v.q, "df": v.df, "pval": v.pval}
+            for k, v in d.between_detached.items()},
+        "full_design_by_treatment_RE": {
+            "Q_between": d.between_random.q, "df": d.between_random.df,
+            "pval": d.between_random.pval, "tau_within": float(np.sqrt(d.tau2_within)),
+            "tau2_within": d.tau2_within}}
+
+
+RUNNERS[("N01", "decomp_design")] = _n01_decomp

@@ -21,9 +21,20 @@ for _path in sorted(Path(__file__).parent.glob("runners_*.py")):
 
 # Analyses not (yet) reproduced, each with its reason. Optional analyses the project does not
 # build stay here permanently; everything else is work in progress on issue 3.
-SKIPPED: dict[tuple[str, str], str] = {}
+SKIPPED: dict[tuple[str, str], str] = {
+    ("N01", "rankogram_sucra_montecarlo"): (
+        "Monte Carlo output of R's generator (nsim=1000, seed 1909); the case claims no "
+        "tolerance. tests/synthesis/test_ranking.py checks equipoise's seeded SUCRA against "
+        "these values within Monte Carlo error instead"),
+    ("N02", "cnma_additive_inactive_placebo"): (
+        "optional: component network meta-analysis (netcomb) is not built"),
+    ("N06", "netmeta_decomp_design_common"): (
+        "secondary: computed by netmeta from its rounded Senn2013 TE/seTE, which the case does "
+        "not include; from the arm data equipoise gets Q_total 96.984 (metafor's QE, checked in "
+        "common_effect), Q_within 74.450 and Q_between 22.534 (df 18, 11, 7)"),
+}
 for _key in all_analyses():
-    if _key not in RUNNERS:
+    if _key not in RUNNERS and _key not in SKIPPED:
         SKIPPED[_key] = "not built yet (issue 3 in progress)"
 
 
@@ -52,3 +63,4 @@ def test_every_analysis_has_a_runner_or_a_stated_reason() -> None:
     grid = set(all_analyses())
     assert set(RUNNERS) <= grid, "runner for an analysis that no case file has"
     assert grid == set(RUNNERS) | set(SKIPPED)
+    assert not set(RUNNERS) & set(SKIPPED), "an analysis both runs and is skipped"

@@ -15,6 +15,7 @@ characterizing mixed treatment comparisons. Stat Med 2013;32:5414-5429.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from typing import Any
@@ -22,8 +23,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from equipoise.evidence.network import TreatmentNetwork
-from equipoise.synthesis.network_meta import NetworkEstimate, study_laplacian
+from equipoise.errors import ConvergenceError
+from equipoise.evidence.network import StudyContrasts, TreatmentNetwork
+from equipoise.synthesis.batch import Float
+from equipoise.synthesis.network_meta import NetworkEstimate, _blocks, _gls, study_laplacian
 
 
 @dataclass(frozen=True)
@@ -101,3 +104,136 @@ def netsplit(fit: NetworkEstimate) -> dict[tuple[str, str], Split]:
         out[(a, b)] = Split((a, b), d.k, prop, nma, d.estimate, indirect, diff, float(z),
                             float(2 * stats.norm.sf(abs(z))))
     return out
+
+
+@dataclass(frozen=True)
+class QTest:
+    """A Q statistic with its degrees of freedom and p-value."""
+
+    q: float
+    df: int
+
+    @property
+    def pval(self) -> float:
+        return float(stats.chi2.sf(self.q, self.df)) if self.df > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class DesignDecomposition:
+    """Cochran's Q split into heterogeneity within designs and inconsistency between them.
+
+    ``between_detached[D]`` is the between-designs Q once design D may differ from the rest;
+    ``between_random`` is the design-by-treatment interaction test under random effects with
+    tau² estimated from the within-design heterogeneity (netmeta's decomp.design).
+    """
+
+    total: QTest
+    within: QTest
+    between: QTest
+    within_by_design: dict[tuple[str, ...], QTest]
+    between_detached: dict[tuple[str, ...], QTest]
+    tau2_within: float
+    between_random: QTest
+
+
+def _design_fits(network: TreatmentNetwork, designs: Sequence[tuple[str, ...]],
+                 tau2: float) -> tuple[float, int, float]:
+    """Sum over designs of Q, residual df and tr(R P) when each design has its own effects."""
+    q = tr = 0.0
+    df = 0
+    for design in designs:
+        studies = tuple(sc for sc in network.studies if sc.design == design)
+        b = _blocks(network, studies, design)
+        d_df = b.y.shape[0] - (len(design) - 1)
+        if d_df <= 0:
+            continue
+        g = _gls(b, tau2, 0)
+        q += g.q
+        df += d_df
+        tr += g.R_trace_P
+    return q, df, tr
+
+
+def _q_network(network: TreatmentNetwork, studies: Sequence[StudyContrasts],
+               tau2: float = 0.0) -> tuple[float, int]:
+    """Q and df of the consistency model fitted to ``studies`` (component by component)."""
+    q, df = 0.0, 0
+    sub = TreatmentNetwork.__new__(TreatmentNetwork)
+    object.__setattr__(sub, "measure", network.measure)
+    object.__setattr__(sub, "studies", tuple(studies))
+    object.__setattr__(sub, "treatments", tuple(sorted({t for sc in studies
+                                                         for t in sc.treatments})))
+    object.__setattr__(sub, "excluded", ())
+    for component in sub.components():
+        members = tuple(sc for sc in studies if sc.treatments[0] in component)
+        names = tuple(sorted(component))
+        b = _blocks(sub, members, names)
+        c_df = b.y.shape[0] - (len(names) - 1)
+        if c_df > 0:
+            q += _gls(b, tau2, 0).q
+            df += c_df
+    return q, df
+
+
+def decompose(fit: NetworkEstimate) -> DesignDecomposition:
+    """Q decomposition into within-design and between-design parts (netmeta decomp.design)."""
+    network = fit.network
+    designs = network.designs
+    total = QTest(fit.q_total, fit.q_df)
+    q_w, df_w, tr_w = _design_fits(network, designs, 0.0)
+    within = QTest(q_w, df_w)
+    between = QTest(fit.q_total - q_w, fit.q_df - df_w)
+    by_design = {}
+    for design in designs:
+        q, df, _ = _design_fits(network, [design], 0.0)
+        if df > 0:
+            by_design[design] = QTest(q, df)
+    detached = {}
+    for design in designs:
+        rest = [sc for sc in network.studies if sc.design != design]
+        q_rest, _ = _q_network(network, rest)
+        q_others, _, _ = _design_fits(network, [d for d in designs if d != design], 0.0)
+        detached[design] = QTest(max(q_rest - q_others, 0.0), between.df - (len(design) - 1))
+    tau2_w = max(0.0, (q_w - df_w) / tr_w) if tr_w > 0 else 0.0
+    q_total_re, _ = _q_network(network, list(network.studies), tau2_w)
+    q_within_re, _, _ = _design_fits(network, designs, tau2_w)
+    return DesignDecomposition(total, within, between, by_design, detached, tau2_w,
+                               QTest(q_total_re - q_within_re, between.df))
+
+
+def _reml(y: Float, X: Float, S: Float, Z: list[Float], *, threshold: float = 1e-10,
+          maxiter: int = 500) -> np.ndarray:
+    """REML variance components theta (all >= 0) for V = S + sum theta_k Z_k (Fisher scoring)."""
+    theta = np.zeros(len(Z))
+    for _ in range(maxiter):
+        V = S + sum(t * z for t, z in zip(theta, Z, strict=True))
+        W = np.linalg.inv(V)
+        A = np.linalg.inv(X.T @ W @ X)
+        R = W - W @ X @ A @ X.T @ W
+        Ry = R @ y
+        RZ = [R @ z for z in Z]
+        score = np.array([Ry @ z @ Ry - np.trace(rz) for z, rz in zip(Z, RZ, strict=True)]) / 2
+        info = np.array([[np.trace(a @ b) for b in RZ] for a in RZ]) / 2
+        free = ~((theta <= 0) & (score < 0))  # components held at the boundary
+        step = np.zeros_like(theta)
+        if free.any():
+            step[free] = np.linalg.solve(info[np.ix_(free, free)], score[free])
+        new = np.maximum(theta + step, 0.0)
+        if np.max(np.abs(new - theta)) < threshold:
+            return new
+        theta = new
+    raise ConvergenceError(f"REML with {len(Z)} variance components did not converge")
+
+
+def design_inconsistency(fit: NetworkEstimate) -> tuple[float, float]:
+    """(tau², gamma²) of the random-inconsistency model: study-level heterogeneity plus a
+    design-level random effect with the same 1/2-correlation structure (Jackson et al. 2014;
+    metafor: random = list(~ comp | study, ~ comp | design), rho = phi = 1/2)."""
+    b = _blocks(fit.network)
+    ref = fit.treatments.index(fit.reference)
+    keep = [i for i in range(b.X.shape[1]) if i != ref]
+    design_of = [fit.network.studies[s].design for s in b.study_of]
+    same = np.array([[d1 == d2 for d2 in design_of] for d1 in design_of])
+    G = 0.5 * (b.X @ b.X.T) * same
+    theta = _reml(b.y, b.X[:, keep], b.S, [b.P, G])
+    return float(theta[0]), float(theta[1])
