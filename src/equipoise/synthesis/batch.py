@@ -110,7 +110,7 @@ class MetaBatch:
     def label(self, b: int, i: int) -> str:
         if self.study and b < len(self.study) and i < len(self.study[b]):
             return self.study[b][i]
-        return f"study {i + 1}" if self.size == 1 else f"analysis {b}, study {i + 1}"
+        return str(i + 1) if self.size == 1 else f"{i + 1} of analysis {b}"
 
     def validate(self) -> None:
         """Raise :class:`ModelError` naming the study for non-finite or non-positive input."""
@@ -120,7 +120,7 @@ class MetaBatch:
                                   ("sampling variance vi must be positive", bad_v, self.v)):
             if bad.any():
                 b, i = (int(x) for x in np.argwhere(bad)[0])
-                raise ModelError(f"{self.label(b, i)}: {what} (got {values[b, i]!r})")
+                raise ModelError(f"study {self.label(b, i)!r}: {what} (got {float(values[b, i])!r})")
         if (self.k < 1).any():
             raise ModelError(f"analysis {int(np.argmin(self.k))} has no studies")
         xtx = np.einsum("bkp,bkq->bpq", self.X, self.X)

@@ -87,7 +87,9 @@ class MetaAnalysis:
             iterations = np.zeros(batch.size, dtype=np.int64)
         else:
             est = self.tau2_estimator.estimate(batch)
-            tau2, tau2_se, iterations = est.tau2, est.se, est.iterations
+            # With no residual degrees of freedom tau² is not estimable: 0, as metafor sets it.
+            tau2 = np.where(batch.k > p, est.tau2, 0.0)
+            tau2_se, iterations = est.se, est.iterations
         f = linalg.fit(batch, 1.0 / (batch.v + tau2[:, None]))
         vb = f.A.copy()
         if self.test in ("knha", "adhoc"):
@@ -167,3 +169,26 @@ def as_batch(data: MetaBatch | Any) -> MetaBatch:
 def rma(yi: Any, vi: Any, method: str = "REML", **settings: Any) -> PooledEffect:
     """Shorthand for ``MetaAnalysis(method, **settings).fit((yi, vi))`` (R users' ``rma``)."""
     return MetaAnalysis(method, **settings).fit(MetaBatch.from_arrays(yi, vi))
+
+
+def leave_one_out(analysis: MetaAnalysis, data: MetaBatch | Any) -> PooledEffect:
+    """Refit one meta-analysis k times, each time without one study (metafor ``leave1out``).
+
+    Returns a batch whose analysis i omits study i; the k fits are one vectorised call.
+    """
+    batch = as_batch(data)
+    if batch.size != 1:
+        raise ModelError("leave_one_out takes a single meta-analysis")
+    k = int(batch.k[0])
+    if k < 2:
+        raise ModelError("leave-one-out needs at least two studies")
+    keep = np.flatnonzero(batch.mask[0])
+    y, v, X = batch.y[0, keep], batch.v[0, keep], batch.X[0, keep, :]
+    mask = ~np.eye(k, dtype=bool)
+    labels = batch.study[0] if batch.study else tuple(str(i + 1) for i in range(k))
+    loo = MetaBatch(np.where(mask, y[None, :], 0.0), np.where(mask, v[None, :], 1.0), mask,
+                    np.where(mask[:, :, None], X[None, :, :], 0.0),
+                    tuple(tuple(lab for j, lab in enumerate(labels) if j != i)
+                          for i in range(k)))
+    loo.validate()
+    return analysis.fit(loo)

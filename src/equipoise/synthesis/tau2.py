@@ -197,7 +197,7 @@ def solve_generalised_q(batch: MetaBatch, target: Float, *, threshold: float = 1
     the root; used by Paule-Mandel and by the Q-profile confidence interval.
     """
     tau2 = np.zeros(batch.size)
-    active = np.ones(batch.size, dtype=bool)
+    active = np.asarray(target > 0, dtype=bool).copy()  # no residual df: nothing to solve
     iters = np.zeros(batch.size, dtype=np.int64)
     for _ in range(maxiter):
         if not active.any():
@@ -248,19 +248,30 @@ class _FisherScoring(Tau2Estimator):
         tau2 = HE().estimate(batch).tau2
         active = (batch.k > batch.p).copy()
         iters = np.zeros(batch.size, dtype=np.int64)
+        # A bracket around the root of the score: Fisher steps that leave it are replaced by
+        # bisection, so the iteration cannot oscillate on flat likelihoods (plain Fisher
+        # scoring can); inside the bracket the path is metafor's.
+        lo = np.zeros(batch.size)
+        hi = np.full(batch.size, np.inf)
         for _ in range(self.maxiter):
             if not active.any():
                 break
             f = linalg.fit(batch, 1.0 / (batch.v + tau2[:, None]))
             adj = np.where(active, self._step(batch, f), 0.0)
+            lo = np.where(active & (adj > 0), np.maximum(lo, tau2), lo)
+            hi = np.where(active & (adj < 0), np.minimum(hi, tau2), hi)
             for _halving in range(200):
                 low = tau2 + adj < 0.0
                 if not low.any():
                     break
                 adj = np.where(low, adj / 2.0, adj)
-            tau2 = np.where(active, tau2 + adj, tau2)
+            proposal = tau2 + adj
+            outside = active & ((proposal >= hi) | ((proposal <= lo) & (lo > 0)))
+            proposal = np.where(outside & np.isfinite(hi), (lo + hi) / 2, proposal)
+            change = np.where(active, proposal - tau2, 0.0)
+            tau2 = np.where(active, proposal, tau2)
             iters += active
-            active &= np.abs(adj) > self.threshold
+            active &= np.abs(change) > self.threshold
         if active.any():
             raise ConvergenceError(f"{self.name} Fisher scoring did not converge in "
                                    f"{self.maxiter} iterations for analyses "
@@ -271,6 +282,7 @@ class _FisherScoring(Tau2Estimator):
 
     def _se(self, batch: MetaBatch, f: linalg.WeightedFit) -> Float:
         raise NotImplementedError
+
 
 
 class ML(_FisherScoring):
