@@ -120,7 +120,8 @@ class MetaBatch:
                                   ("sampling variance vi must be positive", bad_v, self.v)):
             if bad.any():
                 b, i = (int(x) for x in np.argwhere(bad)[0])
-                raise ModelError(f"study {self.label(b, i)!r}: {what} (got {float(values[b, i])!r})")
+                got = float(values[b, i])
+                raise ModelError(f"study {self.label(b, i)!r}: {what} (got {got!r})")
         if (self.k < 1).any():
             raise ModelError(f"analysis {int(np.argmin(self.k))} has no studies")
         xtx = np.einsum("bkp,bkq->bpq", self.X, self.X)
