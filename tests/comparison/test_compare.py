@@ -237,3 +237,27 @@ def test_a_one_sided_interval_says_which_bound_is_missing() -> None:
     (f,) = [f for f in c.cell("placebo", "side_effects").findings if f.row_id == "SSRI-GOS23-02"]
     assert "95% CI from 67; upper bound not captured" in f.text
     assert not any("paediatric" in flag for flag in f.flags)  # "children and adults"
+
+
+def test_durability_carries_equipoise_time_course_labelled_as_its_own() -> None:
+    c = compare(["ketamine"], ["durability"], "any")
+    (fit,) = c.cell("ketamine", "durability").fits
+    assert fit["computed_by"] == "equipoise" and fit["kind"] == "time course"
+    assert fit["rows"] == ["KET-HART23-01", "KET-HART23-02", "KET-HART23-03"]
+    assert fit["df"] == 1 and fit["onset_hours"] is None  # three points: a wide band
+
+
+def test_randomised_study_level_effects_are_pooled_by_equipoise(write_rows) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"id": f"USR-T{i}", "measure": "SMD", "value": v, "ci_low": lo, "ci_high": hi,
+             "outcome": "HAM-A change", "source_citation": f"Trial {i} 2021, J X",
+             "pmid_or_doi": f"PMID:9{i}0000", "quote_fragment": f"SMD {v} ({lo} to {hi})",
+             "n": "120"}
+            for i, (v, lo, hi) in enumerate([("-0.4", "-0.7", "-0.1"), ("-0.2", "-0.5", "0.1"),
+                                             ("-0.5", "-0.9", "-0.1")])]
+    c = compare(["escitalopram"], ["efficacy"], "GAD", extra_evidence=[str(write_rows(rows))])
+    (fit,) = c.cell("escitalopram", "efficacy").fits
+    assert fit["kind"] == "pooled" and fit["k"] == 3 and fit["computed_by"] == "equipoise"
+    assert -0.5 < fit["estimate"] < -0.2 and fit["ci_low"] < fit["estimate"] < fit["ci_high"]
+    # The reported rows are still there, as printed.
+    assert {"USR-T0", "USR-T1", "USR-T2"} <= {f.row_id for f in
+                                             c.cell("escitalopram", "efficacy").findings}

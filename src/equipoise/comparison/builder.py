@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from equipoise.comparison.cells import Cell, Finding
 from equipoise.comparison.certainty import rate
 from equipoise.comparison.dimensions import BY_ID, DEFAULT_DIMENSIONS, DIMENSION_IDS
 from equipoise.comparison.findings import make_finding, significant
+from equipoise.comparison.fits import pooled_fits, time_course_fits
 from equipoise.comparison.result import Comparison, TreatmentInfo
 from equipoise.datasets import load_evidence
 from equipoise.errors import ComparisonError
@@ -221,11 +223,17 @@ class _Builder:
         if dim == "durability" and not treatment.is_control:
             extra.append(("maintenance", self.maintenance(tid)))
         headline = self.headline(tid, dim, found, certainty.label if certainty else None)
+        fits: list[dict[str, Any]] = []
+        own = [self.ev.get(f.row_id) for f in found if f.treatment == tid]
+        if dim in ("onset", "durability"):
+            fits = time_course_fits(own)
+        elif dim == "efficacy":
+            fits = pooled_fits(own)
         if dim == "regulatory":
             reg = self.cat.regulatory(tid)
             if reg is not None and found:
                 extra.append(("status", reg.status))
-        return Cell(tid, dim, found, headline, note, certainty, tuple(extra))
+        return Cell(tid, dim, found, headline, note, certainty, tuple(extra), tuple(fits))
 
     def headline(self, tid: str, dim: str, found: Sequence[Finding], label: str | None) -> str:
         if not found:

@@ -97,6 +97,7 @@ class Cell:
     note: str
     certainty: Certainty | None
     extra: tuple[tuple[str, str], ...] = field(default=())
+    fits: tuple[dict[str, Any], ...] = field(default=())  # equipoise's own computations
 
     @property
     def empty(self) -> bool:
@@ -130,4 +131,5 @@ class Cell:
             "findings": [f.to_dict() for f in self.findings],
             "sources": [asdict(s) for s in self.sources],
             "extra": dict(self.extra),
+            "fits": list(self.fits),
         }

@@ -12,6 +12,7 @@ from equipoise import __version__
 from equipoise.comparison.cells import Cell, Finding
 from equipoise.comparison.claims import ClaimVerdict
 from equipoise.comparison.dimensions import BY_ID
+from equipoise.comparison.fits import fit_text
 from equipoise.comparison.result import DISCLAIMER, Comparison
 from equipoise.evidence.records import EvidenceSet
 from equipoise.report.svg import (
@@ -44,7 +45,7 @@ td.empty{color:#777;font-style:italic}
 .matrix td{min-width:8rem;max-width:12rem}.quote{font-style:italic;color:#333}
 .scroll{overflow-x:auto;max-width:100%}.matrix th:first-child{position:sticky;left:0;
 background:#fafafa;z-index:1}
-nav a{margin-right:.8rem}
+nav a{margin-right:.8rem}.fit{color:#0b4f8a}
 """
 
 
@@ -215,6 +216,7 @@ def _detail(c: Comparison, dim: str) -> str:
                              f"<span class='src'>[{_refs(f)}]</span>{flags}</li>")
         for key, value in cell.extra:
             items.append(f"<li>{_e(key)}: {_e(value)}</li>")
+        items += [f"<li class='fit'>≈ {_e(fit_text(fit))}</li>" for fit in cell.fits]
         note = f"<div class='note'>{_e(cell.note)}</div>" if cell.note else ""
         cert = _badge(cell.certainty.label) if cell.certainty else ""
         rows.append(f"<tr><th>{_e(t.name)}</th><td><ul>{''.join(items)}</ul>{note}</td>"

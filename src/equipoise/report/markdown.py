@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from equipoise.comparison.cells import Cell
 from equipoise.comparison.claims import ClaimVerdict
 from equipoise.comparison.dimensions import BY_ID
+from equipoise.comparison.fits import fit_text
 from equipoise.comparison.result import DISCLAIMER, Comparison
 
 
@@ -27,6 +28,7 @@ def _cell(cell: Cell) -> str:
             parts.append(f"{head}{_esc(f.text)} — {_esc(f.context)}{flags}")
     elif cell.certainty is not None:
         parts += [_esc(flag) for flag in cell.certainty.flags]
+    parts += [f"≈ {_esc(fit_text(fit))}" for fit in cell.fits]
     if cell.note:
         parts.append(f"**{_esc(cell.note)}**")
     return "<br>".join(parts)

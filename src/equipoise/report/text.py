@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from equipoise.comparison.cells import Cell, Certainty
 from equipoise.comparison.claims import ClaimVerdict
 from equipoise.comparison.dimensions import BY_ID
+from equipoise.comparison.fits import fit_text
 from equipoise.comparison.result import DISCLAIMER, Comparison
 
 WIDTH = 100
@@ -55,6 +56,8 @@ def _cell_lines(cell: Cell, limit: int) -> list[str]:
     for key, value in cell.extra:
         if key != "status":
             body += _wrap(f"{key}: {value}", _BODY)
+    for fit in cell.fits:
+        body += _wrap(f"≈ {fit_text(fit)}", _BODY)
     if cell.dimension in ("regulatory", "certainty"):
         body += _wrap("rows: " + ", ".join(src.row_id for src in cell.sources), _BODY)
     if cell.note:
