@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from equipoise import __version__
-from equipoise.cli import claims_cmd, compare_cmd, evidence_cmd
+from equipoise.cli import claims_cmd, compare_cmd, evidence_cmd, meta_cmd, nma_cmd
 from equipoise.errors import EquipoiseError, EvidenceValidationError
 
 
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare_cmd.register(sub)
     claims_cmd.register(sub)
     evidence_cmd.register(sub)
+    meta_cmd.register(sub)
+    nma_cmd.register(sub)
     return parser
 
 
