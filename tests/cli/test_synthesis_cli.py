@@ -101,3 +101,13 @@ def test_a_single_treatment_network_is_refused(capsys: pytest.CaptureFixture[str
     code, _, err = run(capsys, "nma", path, "--study", "s", "--treatment", "t", "--n", "n",
                        "--events", "e")
     assert code == 1 and "at least two treatments" in err
+
+
+def test_nma_html_page_has_the_network_and_forest_plots(capsys: pytest.CaptureFixture[str],
+                                                         tmp_path: Path) -> None:
+    target = tmp_path / "nma.html"
+    code, _, _ = run(capsys, "nma", SENN, "--study", "study", "--treatment", "treatment", "--n",
+                     "ni", "--mean", "mi", "--sd", "sdi", "--format", "html", "--out",
+                     str(target))
+    page = target.read_text(encoding="utf-8")
+    assert code == 0 and page.count("<svg") == 2 and 'class="edge"' in page

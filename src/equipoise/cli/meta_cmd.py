@@ -12,6 +12,7 @@ from equipoise.cli.common import add_output_options
 from equipoise.cli.data import DataError, Table
 from equipoise.cli.output import emit
 from equipoise.evidence.effect_sizes import escalc
+from equipoise.report.plots import page, pairwise_forest
 from equipoise.report.tabular import to_json
 from equipoise.synthesis.batch import MetaBatch
 from equipoise.synthesis.heterogeneity import q_profile
@@ -49,7 +50,7 @@ def register(sub: Any) -> None:
                    help="Egger (classical and mixed-effects) and rank correlation tests")
     for role in ROLES:
         p.add_argument(f"--{role}", metavar="COLUMN", help=f"column holding {role}")
-    add_output_options(p, ("table", "json", "csv"))
+    add_output_options(p, ("table", "json", "csv", "html"))
     p.set_defaults(run=run)
 
 
@@ -63,7 +64,8 @@ def _effects(args: argparse.Namespace, table: Table) -> Any:
     if measure is None:
         raise DataError("--measure is required unless --yi/--vi are given")
     study = table.text(args.study) if args.study else None
-    return escalc(measure, study=study, add=args.add, vtype=args.vtype, **given)
+    columns: dict[str, Any] = dict(given)
+    return escalc(measure, study=study, add=args.add, vtype=args.vtype, **columns)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
                                      else "REML").to_dict()
         rank = ranktest(es.yi, es.vi)
         out["rank_test"] = {"tau": rank.tau, "pval": rank.pval}
+    if args.format == "html":
+        emit(page("Meta-analysis", _render(out, "table"),
+                  [pairwise_forest(fit, es.yi, es.vi, measure=es.measure)]), args.out)
+        return 0
     emit(_render(out, args.format), args.out)
     return 0
 
@@ -109,13 +115,15 @@ def _run_tables(args: argparse.Namespace, table: Table, method: str) -> int:
     cells = {r: table.numbers(getattr(args, r)) for r in ("ai", "bi", "ci", "di", "n1i", "n2i")
              if getattr(args, r) is not None}
     study = table.text(args.study) if args.study else None
-    tables = TwoByTwo.from_counts(cells.get("ai"), cells.get("bi"), cells.get("ci"),  # type: ignore[arg-type]
-                                  cells.get("di"), n1i=cells.get("n1i"), n2i=cells.get("n2i"),
-                                  study=study)
+    if "ai" not in cells or "ci" not in cells:
+        raise DataError("--method MH/PETO needs --ai and --ci (and --bi --di or --n1i --n2i)")
+    tables = TwoByTwo.from_counts(cells["ai"], cells.get("bi"), cells["ci"], cells.get("di"),
+                                  n1i=cells.get("n1i"), n2i=cells.get("n2i"), study=study)
     measure = args.measure or "OR"
     fit = (Peto(level=args.level) if method == "PETO"
            else MantelHaenszel(measure, level=args.level)).fit(tables)
-    emit(_render({"measure": measure, **fit.to_dict()}, args.format), args.out)
+    fmt = "table" if args.format == "html" else args.format
+    emit(_render({"measure": measure, **fit.to_dict()}, fmt), args.out)
     return 0
 
 

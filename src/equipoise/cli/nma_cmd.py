@@ -10,6 +10,7 @@ from equipoise.cli.common import add_output_options
 from equipoise.cli.data import DataError, Table
 from equipoise.cli.output import emit
 from equipoise.evidence.network import TreatmentNetwork
+from equipoise.report.plots import network_forest, network_plot, page
 from equipoise.report.tabular import to_json
 from equipoise.synthesis.inconsistency import decompose, netsplit
 from equipoise.synthesis.network_meta import NetworkMetaAnalysis
@@ -38,7 +39,7 @@ def register(sub: Any) -> None:
     for role in ("study", "treatment", "n", "mean", "sd", "events", "treat1", "treat2", "te",
                  "se"):
         p.add_argument(f"--{role}", metavar="COLUMN", help=f"column holding {role}")
-    add_output_options(p, ("table", "json", "csv"))
+    add_output_options(p, ("table", "json", "csv", "html"))
     p.set_defaults(run=run)
 
 
@@ -89,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         "between_random": {"q": d.between_random.q, "df": d.between_random.df,
                            "pval": d.between_random.pval}}
     out["excluded"] = [list(e) for e in network.excluded]
+    out["measure"] = network.measure
+    if args.format == "html":
+        emit(page("Network meta-analysis", _render(out, "table"),
+                  [network_plot(network), network_forest(fit)]), args.out)
+        return 0
     emit(_render(out, args.format), args.out)
     return 0
 
@@ -104,8 +110,9 @@ def _render(out: dict[str, Any], fmt: str) -> str:
             buf.write(f"{t},{out['reference']},{s['estimate']},{s['se']},{s['ci_low']},"
                       f"{s['ci_high']},{s.get('pval', '')},{out.get('p_scores', {}).get(t, '')}\n")
         return buf.getvalue()
+    scale = " (log scale)" if out.get("measure") in ("OR", "RR") else ""
     lines = [f"network meta-analysis: {out.get('model', 'Mantel-Haenszel')} "
-             f"(reference {out['reference']})", ""]
+             f"(reference {out['reference']}); {out.get('measure', 'OR')}{scale}", ""]
     lines.append(f"{'treatment':<28} {'estimate':>9} {'95% CI':>22} {'p':>8} {'P-score':>8}")
     for t, s in treatments.items():
         ci = f"{s['ci_low']:.3f} to {s['ci_high']:.3f}"
