@@ -50,3 +50,13 @@ def test_league_table_is_antisymmetric() -> None:
     for (a, b), s in table.items():
         assert s["estimate"] == pytest.approx(-table[(b, a)]["estimate"])
         assert s["se"] == pytest.approx(table[(b, a)]["se"])
+
+
+def test_network_draws_carry_the_estimates_and_their_correlation() -> None:
+    fit = _n01_fit()
+    draws = fit.draw(np.random.default_rng(8), 50_000)
+    assert draws.shape == (50_000, len(fit.treatments))
+    ref = fit.treatments.index(fit.reference)
+    assert np.all(draws[:, ref] == 0)
+    assert draws.mean(axis=0) == pytest.approx(fit.d, abs=0.01)
+    assert len(fit.to_frame()) == len(fit.treatments) - 1

@@ -70,3 +70,13 @@ def test_time_course_results_are_plain_data() -> None:
     d = fit_time_course(_hartland()).to_dict()
     assert d["rows"] == ["KET-HART23-01", "KET-HART23-02", "KET-HART23-03"]
     assert all(np.isfinite(p["estimate"]) for p in d["predictions"])
+
+
+def test_draws_follow_the_fit_and_refuse_extrapolation() -> None:
+    tc = fit_time_course(_hartland())
+    draws = tc.draw(np.random.default_rng(2), 20_000, [24.0])
+    assert draws.shape == (20_000, 1)
+    assert draws.mean() == pytest.approx(tc.predict(24)[0], abs=0.02)
+    with pytest.raises(ModelError):
+        tc.draw(np.random.default_rng(2), 10, [5000.0])
+    assert len(tc.to_frame()) == len(tc.grid())

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -30,6 +30,9 @@ from scipy import stats
 from equipoise.errors import ConvergenceError, ModelError
 from equipoise.evidence.network import StudyContrasts, TreatmentNetwork
 from equipoise.synthesis.batch import Float
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TAU2_NMA = ("DL", "REML")
 
@@ -236,6 +239,22 @@ class NetworkEstimate:
         return {"total": p(self.q_total, self.q_df),
                 "within": p(self.q_within, self.q_within_df),
                 "between": p(self.q_between, self.q_between_df)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per treatment: its estimate against the reference."""
+        import pandas as pd
+
+        rows = [{"treatment": t, "reference": self.reference, **self.summary(t, self.reference)}
+                for t in self.treatments if t != self.reference]
+        return pd.DataFrame.from_records(rows)
+
+    def draw(self, rng: np.random.Generator, n: int) -> Float:
+        """``n`` joint draws of every treatment's effect vs the reference, shape ``(n, T)``
+        (the reference column is 0); the draw axis feeds simulation (DESIGN.md)."""
+        keep = [i for i, t in enumerate(self.treatments) if t != self.reference]
+        out = np.zeros((n, len(self.treatments)))
+        out[:, keep] = rng.multivariate_normal(self.d[keep], self.cov[np.ix_(keep, keep)], size=n)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON layout (docs/synthesis-json.md)."""

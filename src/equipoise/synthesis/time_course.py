@@ -90,6 +90,21 @@ class TimeCourse:
         """Latest time in the span at which benefit is still distinguishable from no effect."""
         return next((h for h in reversed(self.grid()) if self.benefit(h)), None)
 
+    def draw(self, rng: np.random.Generator, n: int, hours: Sequence[float]) -> np.ndarray:
+        """``n`` draws of the effect at each of ``hours`` (inside the span), shape
+        ``(n, len(hours))``, from the coefficients' sampling distribution."""
+        for h in hours:
+            self.predict(h)  # refuses extrapolation
+        coef = rng.multivariate_normal([self.intercept, self.slope], self.cov, size=n)
+        x = np.column_stack([np.ones(len(hours)), np.log(np.asarray(hours, dtype=float))])
+        return np.asarray(coef @ x.T)
+
+    def to_frame(self) -> Any:
+        """Predictions over the grid as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.to_dict()["predictions"])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": "effect = a + b log(hours), inverse-variance weighted"
