@@ -9,7 +9,7 @@ once, with errors that name the study.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -236,21 +236,8 @@ class TreatmentNetwork:
     # -- structure ----------------------------------------------------------------------------
     def components(self) -> list[set[str]]:
         """Connected components of the treatment graph."""
-        parent = {t: t for t in self.treatments}
-
-        def find(t: str) -> str:
-            while parent[t] != t:
-                parent[t] = parent[parent[t]]
-                t = parent[t]
-            return t
-
-        for sc in self.studies:
-            for i, j in sc.pairs():
-                parent[find(sc.treatments[i])] = find(sc.treatments[j])
-        groups: dict[str, set[str]] = {}
-        for t in self.treatments:
-            groups.setdefault(find(t), set()).add(t)
-        return sorted(groups.values(), key=lambda g: sorted(g))
+        return connected_components(self.treatments, (
+            (sc.treatments[i], sc.treatments[j]) for sc in self.studies for i, j in sc.pairs()))
 
     @property
     def designs(self) -> tuple[tuple[str, ...], ...]:
@@ -268,6 +255,25 @@ class TreatmentNetwork:
         """Studies that compare ``a`` and ``b`` directly."""
         return [sc for sc in self.studies if a in sc.treatments and b in sc.treatments
                 and np.isfinite(sc.te[sc.treatments.index(a), sc.treatments.index(b)])]
+
+
+def connected_components(nodes: Iterable[str],
+                         edges: Iterable[tuple[str, str]]) -> list[set[str]]:
+    """Connected components of a graph (union-find), sorted for stable messages."""
+    parent = {t: t for t in nodes}
+
+    def find(t: str) -> str:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for a, b in edges:
+        parent[find(a)] = find(b)
+    groups: dict[str, set[str]] = {}
+    for t in parent:
+        groups.setdefault(find(t), set()).add(t)
+    return sorted(groups.values(), key=lambda g: sorted(g))
 
 
 def _subset(sc: StudyContrasts, keep: list[int]) -> StudyContrasts:

@@ -47,6 +47,7 @@ from scipy import special, stats
 from scipy.linalg import block_diag
 
 from equipoise.errors import DroppedStudyWarning, EquipoiseWarning, ModelError
+from equipoise.evidence.network import connected_components
 from equipoise.synthesis.batch import Float
 from equipoise.synthesis.mantel_haenszel import MantelHaenszel, TwoByTwo
 
@@ -392,18 +393,9 @@ def _design_mh(e: Float, f: Float, n: Float, names: Sequence[str],
 
 
 def _connected(arms: _Arms) -> bool:
-    parent = {t: t for t in arms.treatment}
-
-    def find(t: str) -> str:
-        while parent[t] != t:
-            parent[t] = parent[parent[t]]
-            t = parent[t]
-        return t
-
-    for rows in arms.studies().values():
-        for i in rows[1:]:
-            parent[find(arms.treatment[i])] = find(arms.treatment[rows[0]])
-    return len({find(t) for t in parent}) == 1
+    edges = ((arms.treatment[rows[0]], arms.treatment[i])
+             for rows in arms.studies().values() for i in rows[1:])
+    return len(connected_components(arms.treatment, edges)) == 1
 
 
 def _fit(arms: _Arms, reference: str | None, level: float,
