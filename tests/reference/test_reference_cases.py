@@ -19,8 +19,8 @@ for _path in sorted(Path(__file__).parent.glob("runners_*.py")):
     assert not _clash, f"{_path.name} re-registers {sorted(_clash)}"
     RUNNERS.update(_module.RUNNERS)
 
-# Analyses not (yet) reproduced, each with its reason. Optional analyses the project does not
-# build stay here permanently; everything else is work in progress on issue 3.
+# The only analyses not reproduced, each with its reason; every other analysis of every case
+# file must have a runner (test_every_analysis_has_a_runner_or_a_stated_reason).
 SKIPPED: dict[tuple[str, str], str] = {
     ("N01", "rankogram_sucra_montecarlo"): (
         "Monte Carlo output of R's generator (nsim=1000, seed 1909); the case claims no "
@@ -33,9 +33,6 @@ SKIPPED: dict[tuple[str, str], str] = {
         "not include; from the arm data equipoise gets Q_total 96.984 (metafor's QE, checked in "
         "common_effect), Q_within 74.450 and Q_between 22.534 (df 18, 11, 7)"),
 }
-for _key in all_analyses():
-    if _key not in RUNNERS and _key not in SKIPPED:
-        SKIPPED[_key] = "not built yet (issue 3 in progress)"
 
 
 @pytest.mark.parametrize(("case", "analysis_id"), all_analyses(),
