@@ -1,0 +1,1 @@
+"""Outcomes -> decision: incremental analysis, net benefit, CEAC and EVPI over draws."""
