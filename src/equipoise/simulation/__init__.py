@@ -1,0 +1,1 @@
+"""Pooled estimates -> patient trajectories: multi-state models, strategies, engine, outcomes."""
