@@ -125,9 +125,9 @@ def test_other_within_cycle_conventions(method: str, key: str) -> None:
 
 def test_bad_models_are_refused_with_the_state_and_cycle() -> None:
     from equipoise.errors import ModelError
-    with pytest.raises(ModelError, match="A -> A .cycle 1, draw 0. is -0.2"):
+    with pytest.raises(ModelError, match=r"A -> A .cycle 1, draw 0. is -0.2"):
         MultiStateModel.build(["A", "B"], [1, 0], [[-0.2, 1.2], [0, 1]], 3)
-    with pytest.raises(ModelError, match="out of A .cycle 1, draw 0. sum to 0.9"):
+    with pytest.raises(ModelError, match=r"out of A .cycle 1, draw 0. sum to 0.9"):
         MultiStateModel.build(["A", "B"], [1, 0], [[0.5, 0.4], [0, 1]], 3)
     with pytest.raises(ModelError, match="at least one cycle"):
         MultiStateModel.build(["A", "B"], [1, 0], [[0.5, 0.5], [0, 1]], 0)
