@@ -127,6 +127,8 @@ def _imhof_sf(x: float, w: Float) -> float:
     scale = float(w.max())
     lam = w / scale               # largest weight 1: the integrand's features start at u ~ 1
     x /= scale
+    if x <= 0.0:                  # a positive x below the weights' scale underflows to 0
+        return 1.0
     n = lam.size
     # Chernoff bounds with t = 1/4 (upper) and t = n / (2x) (lower) settle the far tails.
     if -x / 4 + n / 2 * math.log(2) < math.log(_NEGLIGIBLE):
