@@ -6,13 +6,13 @@ model: each study's contrasts against its first arm, their within-study covarian
 tau² on every contrast with tau²/2 between the contrasts of a multi-arm study.
 
 (a) equipoise: ``NetworkMetaAnalysis(model="random", tau2="REML", reference="T01")
-    .fit(network)``, best of 3 after a warm-up;
+    .fit(network)``, best of 3 (``--repeat``) after a warm-up;
 (b) metafor: ``rma.mv(yi, V, mods = ~ 0 + T02 + ... + T40, random = ~ comp | study,
     rho = 1/2, sparse = TRUE, method = "REML")`` (the parameterisation of metafor's network
     meta-analysis examples), best of 3 after a warm-up, timed inside R with ``proc.time()``.
 
 Usage: python benchmarks/network_reml.py [--studies 500] [--treatments 40]
-       [--three-arm 0.1] [--tau2 0.04] [--seed 20240502] [--skip-r]
+       [--three-arm 0.1] [--tau2 0.04] [--seed 20240502] [--repeat 3] [--skip-r]
 Results are recorded in docs/benchmarks.md.
 """
 
@@ -48,8 +48,9 @@ f <- as.formula(paste("~ 0 +", paste(others, collapse = " + ")))
 fit <- function() rma.mv(yi, V, mods = f, random = ~ comp | study, rho = 1/2, data = d,
                          sparse = TRUE, method = "REML")
 res <- fit()   # warm-up
-times <- cpu <- numeric(3)
-for (i in 1:3) {
+repeats <- as.integer(args[5])
+times <- cpu <- numeric(repeats)
+for (i in seq_len(repeats)) {
   t0 <- proc.time()
   res <- fit()
   el <- proc.time() - t0
@@ -119,7 +120,7 @@ def ratio(x: float, base: float) -> str:
     return f"{r:.1f}x" if r >= 1 else f"{r:.3f}x"
 
 
-def run_metafor(network: TreatmentNetwork, tmp: Path) -> dict[str, object] | None:
+def run_metafor(network: TreatmentNetwork, tmp: Path, repeat: int) -> dict[str, object] | None:
     if shutil.which("Rscript") is None:
         print("Rscript not found; skipping metafor", file=sys.stderr)
         return None
@@ -130,8 +131,8 @@ def run_metafor(network: TreatmentNetwork, tmp: Path) -> dict[str, object] | Non
         for study, trt, base, yi, vi, v0 in contrasts(network):
             fh.write(f"{study},{trt}-{base},{trt},{base},{yi!r},{vi!r},{v0!r}\n")
     script.write_text(R_SCRIPT)
-    subprocess.run(["Rscript", str(script), str(data), str(out), str(info), str(ver)],
-                   check=True)
+    subprocess.run(["Rscript", str(script), str(data), str(out), str(info), str(ver),
+                    str(repeat)], check=True)
     res = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
     seconds, cpu, tau2, runs = info.read_text().splitlines()
     return {"seconds": float(seconds), "cpu": float(cpu), "tau2": float(tau2), "runs": runs,
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--three-arm", type=float, default=0.1, help="share of three-arm studies")
     ap.add_argument("--tau2", type=float, default=0.04, help="true between-study variance")
     ap.add_argument("--seed", type=int, default=20240502)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per engine (best kept)")
     ap.add_argument("--skip-r", action="store_true", help="do not run metafor")
     args = ap.parse_args(argv)
 
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     model = NetworkMetaAnalysis(model="random", tau2="REML", reference=reference)
     model.fit(network)   # warm-up
     times, cpus = [], []
-    for _ in range(3):
+    for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
         fit = model.fit(network)
         times.append(time.perf_counter() - t0)
@@ -178,17 +180,18 @@ def main(argv: list[str] | None = None) -> int:
     mf = None
     if not args.skip_r:
         with tempfile.TemporaryDirectory() as d:
-            mf = run_metafor(network, Path(d))
+            mf = run_metafor(network, Path(d), args.repeat)
 
     print()
     print(f"{'engine':<60} {'wall s':>8} {'ratio':>7} {'CPU s':>8} {'ratio':>7}")
-    print(f"{'equipoise NetworkMetaAnalysis(random, REML).fit':<60} {t_eq:>8.3f} {'1.0x':>7} "
-          f"{c_eq:>8.3f} {'1.0x':>7}")
+    print(f"{'equipoise NetworkMetaAnalysis(random, REML).fit':<60} {t_eq:>8.4f} {'1.0x':>7} "
+          f"{c_eq:>8.4f} {'1.0x':>7}")
     if mf is not None:
         name = "metafor rma.mv(REML, random = ~comp|study, rho=1/2, sparse)"
-        print(f"{name:<60} {mf['seconds']:>8.3f} {ratio(mf['seconds'], t_eq):>7} "
-              f"{mf['cpu']:>8.3f} {ratio(mf['cpu'], c_eq):>7}")
-    print(f"(best of 3 after a warm-up; equipoise runs {', '.join(f'{t:.3f}' for t in times)}"
+        print(f"{name:<60} {mf['seconds']:>8.4f} {ratio(mf['seconds'], t_eq):>7} "
+              f"{mf['cpu']:>8.4f} {ratio(mf['cpu'], c_eq):>7}")
+    runs = ", ".join(f"{t:.4f}" for t in times)
+    print(f"(best of {args.repeat} after a warm-up; equipoise runs {runs}"
           + (f"; metafor runs {mf['runs']}" if mf is not None else "") + ")")
     print("(ratio = engine seconds / equipoise seconds: above 1 means equipoise is faster)")
     print()

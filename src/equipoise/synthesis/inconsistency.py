@@ -26,7 +26,8 @@ from scipy import stats
 from equipoise.errors import ConvergenceError
 from equipoise.evidence.network import StudyContrasts, TreatmentNetwork
 from equipoise.synthesis.batch import Float
-from equipoise.synthesis.network_meta import NetworkEstimate, _blocks, _gls, study_laplacian
+from equipoise.synthesis.network_blocks import DesignFit, blocks, design_fits, gls
+from equipoise.synthesis.network_meta import NetworkEstimate, study_laplacian
 
 
 @dataclass(frozen=True)
@@ -136,22 +137,10 @@ class DesignDecomposition:
     between_random: QTest
 
 
-def _design_fits(network: TreatmentNetwork, designs: Sequence[tuple[str, ...]],
-                 tau2: float) -> tuple[float, int, float]:
+def _design_sums(fits: Sequence[DesignFit]) -> tuple[float, int, float]:
     """Sum over designs of Q, residual df and tr(R P) when each design has its own effects."""
-    q = tr = 0.0
-    df = 0
-    for design in designs:
-        studies = tuple(sc for sc in network.studies if sc.design == design)
-        b = _blocks(network, studies, design)
-        d_df = b.y.shape[0] - (len(design) - 1)
-        if d_df <= 0:
-            continue
-        g = _gls(b, tau2, 0)
-        q += g.q
-        df += d_df
-        tr += g.R_trace_P
-    return q, df, tr
+    return (sum((f.q for f in fits), 0.0), sum(f.df for f in fits),
+            sum((f.R_trace_P for f in fits), 0.0))
 
 
 def _q_network(network: TreatmentNetwork, studies: Sequence[StudyContrasts],
@@ -167,10 +156,10 @@ def _q_network(network: TreatmentNetwork, studies: Sequence[StudyContrasts],
     for component in sub.components():
         members = tuple(sc for sc in studies if sc.treatments[0] in component)
         names = tuple(sorted(component))
-        b = _blocks(sub, members, names)
-        c_df = b.y.shape[0] - (len(names) - 1)
+        b = blocks(members, names)
+        c_df = b.m - (len(names) - 1)
         if c_df > 0:
-            q += _gls(b, tau2, 0).q
+            q += gls(b, tau2, 0).q
             df += c_df
     return q, df
 
@@ -180,23 +169,20 @@ def decompose(fit: NetworkEstimate) -> DesignDecomposition:
     network = fit.network
     designs = network.designs
     total = QTest(fit.q_total, fit.q_df)
-    q_w, df_w, tr_w = _design_fits(network, designs, 0.0)
+    fits = design_fits(network, 0.0)
+    q_w, df_w, tr_w = _design_sums(list(fits.values()))
     within = QTest(q_w, df_w)
     between = QTest(fit.q_total - q_w, fit.q_df - df_w)
-    by_design = {}
-    for design in designs:
-        q, df, _ = _design_fits(network, [design], 0.0)
-        if df > 0:
-            by_design[design] = QTest(q, df)
+    by_design = {design: QTest(f.q, f.df) for design, f in fits.items()}
     detached = {}
     for design in designs:
         rest = [sc for sc in network.studies if sc.design != design]
         q_rest, _ = _q_network(network, rest)
-        q_others, _, _ = _design_fits(network, [d for d in designs if d != design], 0.0)
+        q_others, _, _ = _design_sums([f for d, f in fits.items() if d != design])
         detached[design] = QTest(max(q_rest - q_others, 0.0), between.df - (len(design) - 1))
     tau2_w = max(0.0, (q_w - df_w) / tr_w) if tr_w > 0 else 0.0
     q_total_re, _ = _q_network(network, list(network.studies), tau2_w)
-    q_within_re, _, _ = _design_fits(network, designs, tau2_w)
+    q_within_re, _, _ = _design_sums(list(design_fits(network, tau2_w).values()))
     return DesignDecomposition(total, within, between, by_design, detached, tau2_w,
                                QTest(q_total_re - q_within_re, between.df))
 
@@ -229,11 +215,11 @@ def design_inconsistency(fit: NetworkEstimate) -> tuple[float, float]:
     """(tau², gamma²) of the random-inconsistency model: study-level heterogeneity plus a
     design-level random effect with the same 1/2-correlation structure (Jackson et al. 2014;
     metafor: random = list(~ comp | study, ~ comp | design), rho = phi = 1/2)."""
-    b = _blocks(fit.network)
+    y, X, S, P, study_of = blocks(fit.network.studies, fit.network.treatments).dense()
     ref = fit.treatments.index(fit.reference)
-    keep = [i for i in range(b.X.shape[1]) if i != ref]
-    design_of = [fit.network.studies[s].design for s in b.study_of]
+    keep = [i for i in range(X.shape[1]) if i != ref]
+    design_of = [fit.network.studies[s].design for s in study_of]
     same = np.array([[d1 == d2 for d2 in design_of] for d1 in design_of])
-    G = 0.5 * (b.X @ b.X.T) * same
-    theta = _reml(b.y, b.X[:, keep], b.S, [b.P, G])
+    G = 0.5 * (X @ X.T) * same
+    theta = _reml(y, X[:, keep], S, [P, G])
     return float(theta[0]), float(theta[1])

@@ -6,7 +6,8 @@ centring matrix), which is exact for additive variances and reproduces netmeta f
 studies. Estimation is generalised least squares; random effects add tau² to every pairwise
 variance (tau² on the diagonal and tau²/2 between a study's contrasts, the consistency
 structure). tau² is netmeta's generalised DerSimonian-Laird or REML (as metafor's rma.mv with
-rho = 1/2).
+rho = 1/2). The algebra works study block by study block (synthesis/network_blocks.py): V is never
+formed as an M x M matrix.
 
 References
 ----------
@@ -27,25 +28,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from equipoise.errors import ConvergenceError, ModelError
+from equipoise.errors import ModelError
 from equipoise.evidence.network import StudyContrasts, TreatmentNetwork
 from equipoise.synthesis.batch import Float
+from equipoise.synthesis.network_blocks import blocks, design_fits, gls, reml_tau2
 
 if TYPE_CHECKING:
     import pandas as pd
 
 TAU2_NMA = ("DL", "REML")
-
-
-@dataclass(frozen=True, eq=False)
-class _Blocks:
-    """Stacked basic contrasts of all studies."""
-
-    y: Float            # (M,)
-    S: Float            # (M, M) within-study covariance
-    P: Float            # (M, M) between-study structure (1 diagonal, 1/2 within a study)
-    X: Float            # (M, T) contrast design in all treatments
-    study_of: list[int]
 
 
 def study_covariance(sc: StudyContrasts, tau2: float = 0.0) -> Float:
@@ -64,81 +55,6 @@ def study_laplacian(sc: StudyContrasts, tau2: float = 0.0) -> Float:
     B = np.where(np.eye(p, dtype=bool), 0.0, sc.var + tau2)
     C = np.eye(p) - 1.0 / p
     return np.asarray(np.linalg.pinv(-0.5 * C @ B @ C))
-
-
-def _blocks(network: TreatmentNetwork, studies: tuple[StudyContrasts, ...] | None = None,
-            treatments: tuple[str, ...] | None = None) -> _Blocks:
-    studies = network.studies if studies is None else studies
-    names = network.treatments if treatments is None else treatments
-    index = {t: i for i, t in enumerate(names)}
-    ys, Ss, Ps, rows, owner = [], [], [], [], []
-    for s_i, sc in enumerate(studies):
-        p = sc.arms
-        ys.append(sc.te[1:, 0])
-        Ss.append(study_covariance(sc))
-        Ps.append(0.5 * (np.eye(p - 1) + 1.0))
-        for j in range(1, p):
-            row = np.zeros(len(names))
-            row[index[sc.treatments[j]]] += 1.0
-            row[index[sc.treatments[0]]] -= 1.0
-            rows.append(row)
-            owner.append(s_i)
-    m = sum(len(y) for y in ys)
-    S = np.zeros((m, m))
-    P = np.zeros((m, m))
-    at = 0
-    for Sb, Pb in zip(Ss, Ps, strict=True):
-        k = Sb.shape[0]
-        S[at:at + k, at:at + k] = Sb
-        P[at:at + k, at:at + k] = Pb
-        at += k
-    return _Blocks(np.concatenate(ys), S, P, np.array(rows), owner)
-
-
-@dataclass(frozen=True, eq=False)
-class _GLS:
-    d: Float        # (T,) effects vs reference (reference entry 0)
-    cov: Float      # (T, T)
-    q: float
-    R_trace_P: float
-    R: Float
-
-
-def _gls(b: _Blocks, tau2: float, ref: int) -> _GLS:
-    V = b.S + tau2 * b.P
-    W = np.linalg.inv(V)
-    keep = [i for i in range(b.X.shape[1]) if i != ref]
-    X = b.X[:, keep]
-    A = np.linalg.inv(X.T @ W @ X)
-    beta = A @ X.T @ W @ b.y
-    r = b.y - X @ beta
-    q = float(r @ W @ r)
-    R = W - W @ X @ A @ X.T @ W
-    T = b.X.shape[1]
-    d = np.zeros(T)
-    cov = np.zeros((T, T))
-    d[keep] = beta
-    cov[np.ix_(keep, keep)] = A
-    return _GLS(d, cov, q, float(np.trace(R @ b.P)), np.asarray(R, dtype=np.float64))
-
-
-def _reml_tau2(b: _Blocks, ref: int, start: float, threshold: float, maxiter: int) -> float:
-    tau2 = max(start, 0.0)
-    for _ in range(maxiter):
-        g = _gls(b, tau2, ref)
-        W = np.linalg.inv(b.S + tau2 * b.P)
-        keep = [i for i in range(b.X.shape[1]) if i != ref]
-        r = b.y - b.X[:, keep] @ g.d[keep]
-        RP = g.R @ b.P
-        score = float(r @ W @ b.P @ W @ r) - float(np.trace(RP))
-        info = float(np.trace(RP @ RP))
-        step = score / info
-        while tau2 + step < 0:
-            step /= 2
-        tau2 += step
-        if abs(step) < threshold:
-            return tau2
-    raise ConvergenceError(f"REML for the network did not converge in {maxiter} iterations")
 
 
 def i2_interval(q: float, df: float, level: float) -> tuple[float, float, float]:
@@ -308,16 +224,16 @@ class NetworkMetaAnalysis:
             raise ModelError(f"reference {reference!r} is not in the network "
                              f"({', '.join(names)})")
         ref = names.index(reference)
-        blocks = _blocks(network)
-        m = blocks.y.shape[0]
+        stack = blocks(network.studies, names)
+        m = stack.m
         df = m - (len(names) - 1)
-        common = _gls(blocks, 0.0, ref)
+        common = gls(stack, 0.0, ref)
         tau2 = 0.0
         if self.model == "random" and df > 0:
             tau2 = max(0.0, (common.q - df) / common.R_trace_P) if common.R_trace_P > 0 else 0.0
             if self.tau2_method == "REML":
-                tau2 = _reml_tau2(blocks, ref, tau2, self.threshold, self.maxiter)
-        fit = common if tau2 == 0.0 else _gls(blocks, tau2, ref)
+                tau2 = reml_tau2(stack, ref, tau2, self.threshold, self.maxiter)
+        fit = common if tau2 == 0.0 else gls(stack, tau2, ref)
         q_within, df_within = _within_designs(network)
         i2, lo, hi = i2_interval(common.q, df, self.level)
         return NetworkEstimate(
@@ -331,14 +247,5 @@ class NetworkMetaAnalysis:
 
 def _within_designs(network: TreatmentNetwork) -> tuple[float, int]:
     """Q and df of heterogeneity within designs (common-effect fit per design)."""
-    q, df = 0.0, 0
-    for design in network.designs:
-        studies = tuple(sc for sc in network.studies if sc.design == design)
-        b = _blocks(network, studies, design)
-        m = b.y.shape[0]
-        d_df = m - (len(design) - 1)
-        if d_df <= 0:
-            continue
-        q += _gls(b, 0.0, 0).q
-        df += d_df
-    return q, df
+    fits = design_fits(network, 0.0).values()
+    return sum((f.q for f in fits), 0.0), sum(f.df for f in fits)
