@@ -2,10 +2,11 @@
 
 Three engines fit the same simulated datasets side by side in one run of this script:
 
-(a) equipoise: one batched ``MetaAnalysis("REML", threshold=1e-10).fit(batch)`` call
-    (best of 3 after a warm-up);
+(a) equipoise: one batched ``MetaAnalysis("REML", threshold=1e-10).fit(batch)`` call, the
+    public path users call (best of 5 after a warm-up); the tau² stage alone
+    (``REML().estimate(batch)``) is timed as well and printed, not tabled;
 (b) PyMARE: its 2-D ``VarianceBasedLikelihoodEstimator(method="REML")`` (Wald SEs), one fit per
-    distinct k on a (k, n_k) array, its fastest form (best of 3 after a warm-up);
+    distinct k on a (k, n_k) array, its fastest form (best of 5 after a warm-up);
 (c) metafor: ``rma(method="REML", control=list(threshold=1e-12, maxiter=10000))`` in an R
     loop over every dataset, timed inside R with ``proc.time()`` (once).
 
@@ -16,8 +17,12 @@ candidates are redrawn so all engines fit the same 10,000 datasets. The rejected
 fitted separately by equipoise (and, with --check-rejected, by metafor, retrying with
 stepadj = 0.5) and reported, not timed.
 
+``--write-hard PATH`` writes the redrawn candidates and the kept datasets whose restricted
+likelihood is bimodal (a maximum at tau² = 0 and another inside) to a JSON file and stops;
+validation/metafor_reml_hard.R adds metafor's fits to it (tests/reference/metafor_reml_hard.json).
+
 Usage: python benchmarks/pairwise_reml.py [--n 10000] [--seed 20240501] [--skip-r]
-       [--check-rejected] [--out results.csv]
+       [--check-rejected] [--out results.csv] [--write-hard hard.json]
 Needs PyMARE (``pip install -e '.[bench]'``) and, unless --skip-r, Rscript with metafor.
 Results are recorded in docs/benchmarks.md.
 """
@@ -25,6 +30,7 @@ Results are recorded in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -40,6 +46,7 @@ import numpy as np
 from equipoise.errors import ConvergenceError
 from equipoise.synthesis.batch import MetaBatch
 from equipoise.synthesis.pairwise import MetaAnalysis
+from equipoise.synthesis.tau2 import REML
 
 K_MIN, K_MAX = 3, 40
 THRESHOLD, MAXITER = 1e-10, 1000   # equipoise's convergence settings (also the screen's)
@@ -137,7 +144,7 @@ def simulate(n: int, seed: int) -> tuple[list[tuple[np.ndarray, np.ndarray]],
     return kept, rejected
 
 
-def best_of(fn, repeats: int = 3) -> tuple[float, float, object]:
+def best_of(fn, repeats: int = 5) -> tuple[float, float, object]:
     """Best wall-clock and best CPU seconds of ``repeats`` calls after a warm-up call."""
     fn()   # warm-up
     wall, cpu, out = float("inf"), float("inf"), None
@@ -155,7 +162,10 @@ def run_equipoise(groups: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, obje
     build = time.perf_counter() - t0
     model = MetaAnalysis("REML", threshold=THRESHOLD, maxiter=MAXITER)
     seconds, cpu, res = best_of(lambda: model.fit(batch))
-    return {"seconds": seconds, "cpu": cpu, "build": build, "tau2": np.asarray(res.tau2),
+    stage = REML(threshold=THRESHOLD, maxiter=MAXITER)
+    tau2_seconds, tau2_cpu, _ = best_of(lambda: stage.estimate(batch))
+    return {"seconds": seconds, "cpu": cpu, "build": build, "tau2_seconds": tau2_seconds,
+            "tau2_cpu": tau2_cpu, "tau2": np.asarray(res.tau2),
             "estimate": np.asarray(res.estimate).reshape(-1),
             "se": np.asarray(res.se).reshape(-1), "iterations": np.asarray(res.iterations)}
 
@@ -239,6 +249,39 @@ def reml_loglik(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     return float(-0.5 * (np.log(v + tau2).sum() + np.log(w.sum()) + (w * (y - mu) ** 2).sum()))
 
 
+def bimodal(groups: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
+    """Datasets whose restricted likelihood has a maximum at tau² = 0 and another inside.
+
+    Found on a grid (0 and 600 log-spaced points from 1e-6 to 20); not timed.
+    """
+    grid = np.concatenate([[0.0], np.geomspace(1e-6, 20.0, 600)])
+    found = []
+    for i, (y, v) in enumerate(groups):
+        vt = v[None, :] + grid[:, None]
+        w = 1.0 / vt
+        mu = (w * y).sum(axis=1) / w.sum(axis=1)
+        ll = -0.5 * (np.log(vt).sum(axis=1) + np.log(w.sum(axis=1))
+                     + (w * (y - mu[:, None]) ** 2).sum(axis=1))
+        d = np.diff(ll)
+        if ll[0] > ll[1] and ((d[:-1] > 0) & (d[1:] <= 0)).any():
+            found.append(i)
+    return found
+
+
+def write_hard(groups: list[tuple[np.ndarray, np.ndarray]],
+               rejected: list[tuple[np.ndarray, np.ndarray]], path: Path, n: int,
+               seed: int) -> None:
+    """The redrawn candidates and the bimodal kept datasets as JSON (data only, no fits)."""
+    rows = [("redrawn", f"redrawn-{i + 1}", g) for i, g in enumerate(rejected)]
+    rows += [("bimodal", f"kept-{i + 1}", groups[i]) for i in bimodal(groups)]
+    doc = {"data_from": {"script": "benchmarks/pairwise_reml.py", "n": n, "seed": seed},
+           "datasets": [{"id": name, "why": why, "yi": [float(x) for x in y],
+                         "vi": [float(x) for x in v]} for why, name, (y, v) in rows]}
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(rejected)} redrawn and {len(rows) - len(rejected)} bimodal datasets to "
+          f"{path}; now run: Rscript validation/metafor_reml_hard.R {path}")
+
+
 def disagreements(groups: list[tuple[np.ndarray, np.ndarray]], a: dict, b: dict,
                   names: tuple[str, str], tol: float = 1e-6) -> None:
     """Count datasets whose tau² differs by more than ``tol``; say which engine's is better."""
@@ -267,9 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-rejected", action="store_true",
                     help="also run metafor on the redrawn candidates (slow: ~2.5 s each)")
     ap.add_argument("--out", type=Path, help="write per-dataset results to this CSV file")
+    ap.add_argument("--write-hard", type=Path, metavar="JSON",
+                    help="write the redrawn and bimodal datasets to this file and stop")
     args = ap.parse_args(argv)
 
     groups, rejected = simulate(args.n, args.seed)
+    if args.write_hard is not None:
+        write_hard(groups, rejected, args.write_hard, args.n, args.seed)
+        return 0
     ks = np.array([len(g[0]) for g in groups])
     print(f"{args.n} datasets, k {ks.min()}..{ks.max()} (mean {ks.mean():.1f}), seed "
           f"{args.seed}; {len(rejected)} candidates redrawn because plain Fisher scoring "
@@ -280,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     eq = run_equipoise(groups)
     it = eq["iterations"]
     print(f"equipoise: MetaBatch.from_groups {eq['build']:.3f} s (not in the timing); "
-          f"Fisher-scoring iterations median {np.median(it):.0f}, "
+          f"the tau2 stage alone (REML().estimate) {eq['tau2_seconds']:.4f} s wall, "
+          f"{eq['tau2_cpu']:.4f} s CPU; REML iterations median {np.median(it):.0f}, "
           f"99th percentile {np.percentile(it, 99):.0f}, max {it.max()}")
     pm = run_pymare(groups)
     mf = None
@@ -326,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<52} {r['seconds']:>8.3f} {ratio(r['seconds'], t_eq):>7} "
               f"{r['cpu']:>8.3f} {ratio(r['cpu'], c_eq):>7}")
     print("(ratio = engine seconds / equipoise seconds: above 1 means equipoise is faster; "
-          "wall = best of 3 after a warm-up for Python, one loop for R)")
+          "wall = best of 5 after a warm-up for Python, one loop for R)")
     print()
     if mf is not None:
         dt, de = max_diff(eq["tau2"], mf["tau2"]), max_diff(eq["estimate"], mf["estimate"])

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from equipoise.errors import ConvergenceError, ModelError
-from equipoise.synthesis import linalg
+from equipoise.synthesis import linalg, reml_intercept
 from equipoise.synthesis.batch import Float, MetaBatch
 
 _CHUNK = 512
@@ -237,6 +237,7 @@ class _FisherScoring(Tau2Estimator):
     """ML, REML and EB by Fisher scoring from the HE estimate, with step halving at 0."""
 
     iterative = True
+    ll0check: ClassVar[bool] = False   # ML and REML: metafor's check of tau² = 0 (see below)
 
     def __init__(self, threshold: float = 1e-10, maxiter: int = 1000) -> None:
         self.threshold, self.maxiter = threshold, maxiter
@@ -277,11 +278,25 @@ class _FisherScoring(Tau2Estimator):
                                    f"{self.maxiter} iterations for analyses "
                                    f"{np.flatnonzero(active)[:10].tolist()}")
         tau2 = np.where(batch.k > batch.p, tau2, 0.0)
+        if self.ll0check:
+            tau2 = self._ll0check(batch, tau2)
         f = linalg.fit(batch, 1.0 / (batch.v + tau2[:, None]))
         return self._done(tau2, self._se(batch, f), iters)
 
     def _se(self, batch: MetaBatch, f: linalg.WeightedFit) -> Float:
         raise NotImplementedError
+
+    def _loglik(self, batch: MetaBatch, tau2: Float) -> Float:
+        raise NotImplementedError
+
+    def _ll0check(self, batch: MetaBatch, tau2: Float) -> Float:
+        """metafor's ``ll0check``: 0 where the log-likelihood there is higher by > LL0_TOL.
+
+        Fisher scoring can stop at an interior local maximum when the likelihood also has
+        one on the boundary; metafor then warns and sets tau² = 0 (equipoise sets 0 too).
+        """
+        gain = self._loglik(batch, np.zeros(batch.size)) - self._loglik(batch, tau2)
+        return np.where((tau2 > self.threshold) & (gain > reml_intercept.LL0_TOL), 0.0, tau2)
 
 
 
@@ -297,17 +312,50 @@ class ML(_FisherScoring):
     def _se(self, batch: MetaBatch, f: linalg.WeightedFit) -> Float:
         return np.sqrt(_safe(np.full(batch.size, 2.0), (f.w**2).sum(axis=1)))
 
+    ll0check = True
+
+    def _loglik(self, batch: MetaBatch, tau2: Float) -> Float:
+        """Log-likelihood without its constant."""
+        vt = batch.v + tau2[:, None]
+        f = linalg.fit(batch, 1.0 / vt)
+        return np.asarray(-0.5 * (np.where(batch.mask, np.log(vt), 0.0).sum(axis=1) + f.rss))
+
 
 class REML(_FisherScoring):
-    """Restricted maximum likelihood (metafor's default)."""
+    """Restricted maximum likelihood (metafor's default).
+
+    Intercept-only batches go through a compiled per-analysis loop (``reml_intercept``); its
+    safeguards (bracket, Newton steps, Brent's bisection) also converge where plain Fisher
+    scoring oscillates. Models with moderators use the batched Fisher scoring above.
+    """
 
     name = "REML"
+
+    def estimate(self, batch: MetaBatch) -> Tau2Result:
+        if not reml_intercept.is_intercept_only(batch):
+            return super().estimate(batch)
+        tau2, se, iters, conv = reml_intercept.fit_reml(batch, self.threshold, self.maxiter)
+        if not conv.all():
+            raise ConvergenceError(f"{self.name} Fisher scoring did not converge in "
+                                   f"{self.maxiter} iterations for analyses "
+                                   f"{np.flatnonzero(~conv)[:10].tolist()}")
+        return self._done(tau2, se, iters)
 
     def _step(self, batch: MetaBatch, f: linalg.WeightedFit) -> Float:
         return _safe(f.rss2 - linalg.trace_p(batch, f), linalg.trace_pp(batch, f))
 
     def _se(self, batch: MetaBatch, f: linalg.WeightedFit) -> Float:
         return np.sqrt(_safe(np.full(batch.size, 2.0), linalg.trace_pp(batch, f)))
+
+    ll0check = True
+
+    def _loglik(self, batch: MetaBatch, tau2: Float) -> Float:
+        """Restricted log-likelihood without its constant (log det X'WX = -log det A)."""
+        vt = batch.v + tau2[:, None]
+        f = linalg.fit(batch, 1.0 / vt)
+        logdet_a = np.linalg.slogdet(f.A)[1]
+        return np.asarray(-0.5 * (np.where(batch.mask, np.log(vt), 0.0).sum(axis=1)
+                                  - logdet_a + f.rss))
 
 
 class EB(_FisherScoring):
