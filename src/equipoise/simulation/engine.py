@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from equipoise.errors import ModelError
 from equipoise.simulation.model import Float, MultiStateModel
 
 
 def cohort_trace(model: MultiStateModel) -> Float:
-    """State occupancy for t = 0..T per draw, shape ``(D, T + 1, S)``."""
+    """State occupancy for t = 0..T per draw, shape ``(D, T + 1, S)``.
+
+    A cohort has no patient history, so a model with duration levels or baseline modifiers is
+    refused: run it with `equipoise.simulation.microsim.microsimulate`.
+    """
+    if model.needs_microsimulation:
+        why = (f"{model.n_durations} duration levels" if model.n_durations > 1
+               else f"{len(model.modifiers)} per-patient modifier(s)")
+        raise ModelError(f"a cohort trace cannot follow patient history ({why}); this model "
+                         "needs microsimulation")
     d, s = model.n_draws, len(model.states)
     trace = np.empty((d, model.n_cycles + 1, s))
     trace[:, 0] = model.initial
