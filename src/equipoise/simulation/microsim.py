@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -384,20 +384,34 @@ def microsimulate(model: MultiStateModel, n_patients: int, seed: int | np.random
         Patients per `simulate_chunk` call, simulated one after another (the unit a distributed
         run schedules); results do not depend on it.
     """
+    size = check_run(n_patients, chunk_size)
+    seed = as_seed(seed)
+    weights = reward_weights(model, discount, correction)
+    draws = range(model.n_draws)
+    return assemble_chunks(model, seed, n_patients, (
+        simulate_chunk(model, seed, draws, range(start, min(start + size, n_patients)),
+                       weights=weights)
+        for start in range(0, n_patients, size)))
+
+
+def check_run(n_patients: int, chunk_size: int | None) -> int:
+    """Validate a run's patient count and chunk size; the chunk size to use."""
     if isinstance(n_patients, bool) or not isinstance(n_patients, int) or n_patients < 1:
         raise ModelError(f"n_patients must be a positive integer, got {n_patients!r}")
     size = n_patients if chunk_size is None else chunk_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ModelError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    seed = as_seed(seed)
-    weights = reward_weights(model, discount, correction)
-    draws = range(model.n_draws)
-    counts = np.zeros((len(draws), model.n_cycles + 1, len(model.states)), dtype=np.int64)
-    totals = {name: np.empty((len(draws), n_patients)) for name in model.rewards}
-    for start in range(0, n_patients, size):
-        chunk = simulate_chunk(model, seed, draws, range(start, min(start + size, n_patients)),
-                               weights=weights)
-        counts += chunk.counts
+    return size
+
+
+def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
+                    chunks: Iterable[MicrosimChunk]) -> Microsimulation:
+    """The whole run from chunks that together cover every draw and patient exactly once."""
+    counts = np.zeros((model.n_draws, model.n_cycles + 1, len(model.states)), dtype=np.int64)
+    totals = {name: np.empty((model.n_draws, n_patients)) for name in model.rewards}
+    for chunk in chunks:
+        d = slice(chunk.draws.start, chunk.draws.stop)
+        counts[d] += chunk.counts
         for name, block in chunk.totals.items():
-            totals[name][:, chunk.patients.start:chunk.patients.stop] = block
+            totals[name][d, chunk.patients.start:chunk.patients.stop] = block
     return Microsimulation.from_totals(model.states, seed, counts, totals)
