@@ -33,28 +33,9 @@ CONTROL_MV <- list(optimizer = "bobyqa", rhoend = 1e-12, maxfun = 1e5)
 METHODS <- c("FE", "DL", "HE", "HS", "HSk", "SJ", "PM", "ML", "REML", "EB", "DL2", "HE2")
 TESTS <- c("z", "t", "knha", "adhoc")
 
-# Full-precision JSON numbers (jsonlite stops at 15 significant digits); NA -> null.
-vec <- function(x) {
-  x <- as.numeric(x)
-  txt <- ifelse(is.na(x), "null", sprintf("%.17g", x))
-  structure(paste0("[", paste(txt, collapse = ","), "]"), class = "json")
-}
-num <- function(x) {
-  x <- as.numeric(x)
-  if (length(x) == 0) x <- NA
-  structure(if (is.na(x[1])) "null" else sprintf("%.17g", x[1]), class = "json")
-}
+source(file.path(dirname(script), "json_helpers.R"))
 
 # ---- (a) pairwise ------------------------------------------------------------------------
-# Runs `expr`, muffling warnings but keeping their text (e.g. knha with a FE model).
-quiet <- function(expr) {
-  said <- character(0)
-  value <- withCallingHandlers(expr, warning = function(w) {
-    said <<- c(said, conditionMessage(w))
-    invokeRestart("muffleWarning")
-  })
-  list(value = value, warnings = unique(said))
-}
 
 fit_rma <- function(d, method, test) {
   base <- list(yi = d$yi, vi = d$vi, test = test, control = CONTROL)

@@ -30,25 +30,7 @@ out <- if (length(args) >= 2) args[2] else input
 
 CONTROL <- list(threshold = 1e-12, maxiter = 10000)
 
-vec <- function(x) {
-  x <- as.numeric(x)
-  txt <- ifelse(is.na(x), "null", sprintf("%.17g", x))
-  structure(paste0("[", paste(txt, collapse = ","), "]"), class = "json")
-}
-num <- function(x) {
-  x <- as.numeric(x)
-  if (length(x) == 0) x <- NA
-  structure(if (is.na(x[1])) "null" else sprintf("%.17g", x[1]), class = "json")
-}
-
-quiet <- function(expr) {
-  said <- character(0)
-  value <- withCallingHandlers(expr, warning = function(w) {
-    said <<- c(said, conditionMessage(w))
-    invokeRestart("muffleWarning")
-  })
-  list(value = value, warnings = unique(said))
-}
+source(file.path(dirname(script), "json_helpers.R"))
 
 fit_one <- function(d) {
   yi <- as.numeric(unlist(d$yi))
