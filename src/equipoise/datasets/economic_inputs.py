@@ -43,7 +43,8 @@ _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _MEAN_TOLERANCE = 0.01
 
 
-def _finite(x: float) -> bool:
+def is_finite_number(x: float) -> bool:
+    """True for an int or float that is neither NaN nor infinite (JSON may hold anything)."""
     return isinstance(x, int | float) and math.isfinite(x)
 
 
@@ -57,7 +58,7 @@ class Cost:
     basis: str
 
     def __post_init__(self) -> None:
-        if not _finite(self.amount):
+        if not is_finite_number(self.amount):
             raise ModelError(f"cost {self.basis!r}: amount must be a finite number")
         if not self.currency.strip():
             raise ModelError(f"cost {self.basis!r}: currency must be named")
@@ -88,13 +89,13 @@ class CitedValue:
     def __post_init__(self) -> None:
         if not self.source.strip():
             raise ModelError(f"input {self.name!r}: source must not be empty")
-        if not _finite(self.mean):
+        if not is_finite_number(self.mean):
             raise ModelError(f"input {self.name!r}: mean must be a finite number")
         expected = _N_PARAMS.get(self.distribution)
         if expected is None:
             raise ModelError(f"input {self.name!r}: unknown distribution {self.distribution!r}; "
                              f"use one of {', '.join(_N_PARAMS)}")
-        if len(self.params) != expected or not all(_finite(p) for p in self.params):
+        if len(self.params) != expected or not all(is_finite_number(p) for p in self.params):
             raise ModelError(f"input {self.name!r}: a {self.distribution} distribution takes "
                              f"{expected} finite parameters, got {self.params!r}")
         positive = self.params[1:] if self.distribution == "lognormal" else self.params
@@ -141,7 +142,8 @@ class CitedRange:
     def __post_init__(self) -> None:
         if not self.source.strip():
             raise ModelError(f"input {self.name!r}: source must not be empty")
-        if not (_finite(self.low) and _finite(self.high) and self.low <= self.high):
+        ends = (self.low, self.high)
+        if not (all(is_finite_number(x) for x in ends) and self.low <= self.high):
             raise ModelError(f"input {self.name!r}: range needs finite low <= high, "
                              f"got {self.low!r}-{self.high!r}")
 

@@ -7,15 +7,10 @@ currency and price year (:func:`equipoise.datasets.economic_inputs.sum_costs`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-from equipoise.datasets.economic_inputs import Cost, sum_costs
+from equipoise.datasets.economic_inputs import Cost, is_finite_number, sum_costs
 from equipoise.errors import ModelError
-
-
-def _finite(x: float) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
 
 
 def drug_cost_per_dose(dose_mg_per_kg: float, weight_kg: float, price_per_mg: Cost) -> Cost:
@@ -69,7 +64,7 @@ def _staff_time(minutes: float, per_minute: Cost) -> Cost:
 
 
 def _positive(name: str, x: float) -> None:
-    if not (_finite(x) and x > 0):
+    if not (is_finite_number(x) and x > 0):
         raise ModelError(f"{name} must be a positive finite number, got {x!r}")
 
 
