@@ -18,7 +18,9 @@ from equipoise.errors import (
     EvidenceError,
     EvidenceFileError,
     EvidenceValidationError,
+    FileProblem,
     ModelError,
+    ModelFileError,
 )
 from equipoise.evidence.effect_sizes import EffectSizes, escalc
 from equipoise.evidence.records import EvidenceRow, EvidenceSet, Source, Study
@@ -42,7 +44,9 @@ __all__ = [
     "EvidenceRow",
     "EvidenceSet",
     "EvidenceValidationError",
+    "FileProblem",
     "ModelError",
+    "ModelFileError",
     "Source",
     "Study",
     "Treatment",

@@ -11,6 +11,7 @@
      +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
      +-- ModelError                a model or estimator used outside its declared constraints
           +-- ConvergenceError     an iterative estimator that did not converge
+          +-- ModelFileError       model or strategy file problems, each ``file:line:field: ...``
 
 Every message names what to fix; the CLI prints it on one line and exits 1.
 
@@ -77,6 +78,33 @@ class ModelError(EquipoiseError):
 
 class ConvergenceError(ModelError):
     """An iterative estimator that did not converge."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """One problem in a model or strategy file: ``file:line:field: message``.
+
+    ``line`` is 1-based; ``field`` is the dotted path of the value (``strategies.ssri.lines[0]``).
+    """
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.field}: {self.message}"
+
+
+class ModelFileError(ModelError):
+    """Every problem found in a model or strategy file; nothing was built from it."""
+
+    def __init__(self, problems: list[FileProblem]) -> None:
+        self.problems: tuple[FileProblem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in {self.problems[0].file}" \
+            if self.problems else "problems in a model file"
+        super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
 
 
 class EffectSizeError(EvidenceError):
