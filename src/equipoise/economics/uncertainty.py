@@ -23,7 +23,7 @@ from equipoise.errors import ModelError
 Float = NDArray[np.float64]
 
 
-def _check(costs: ArrayLike, effects: ArrayLike) -> tuple[Float, Float]:
+def check_draws(costs: ArrayLike, effects: ArrayLike) -> tuple[Float, Float]:
     c = np.atleast_2d(np.asarray(costs, dtype=np.float64))
     e = np.atleast_2d(np.asarray(effects, dtype=np.float64))
     if c.shape != e.shape:
@@ -36,7 +36,7 @@ def _check(costs: ArrayLike, effects: ArrayLike) -> tuple[Float, Float]:
 
 def net_benefit(costs: ArrayLike, effects: ArrayLike, wtp: float) -> Float:
     """Net monetary benefit wtp·E - C per draw and strategy."""
-    c, e = _check(costs, effects)
+    c, e = check_draws(costs, effects)
     return np.asarray(wtp * e - c)
 
 
@@ -53,7 +53,7 @@ class Acceptability:
 def ceac(costs: ArrayLike, effects: ArrayLike, wtp: Sequence[float],
          strategies: Sequence[str]) -> Acceptability:
     """Cost-effectiveness acceptability curves (and the expected-net-benefit frontier)."""
-    c, e = _check(costs, effects)
+    c, e = check_draws(costs, effects)
     if c.shape[1] != len(strategies):
         raise ModelError("one strategy name per column")
     w = np.asarray(wtp, dtype=np.float64)
@@ -67,4 +67,5 @@ def ceac(costs: ArrayLike, effects: ArrayLike, wtp: Sequence[float],
 def evpi(costs: ArrayLike, effects: ArrayLike, wtp: float) -> float:
     """Expected value of perfect information: E[max NMB] - max E[NMB] (per person)."""
     nb = net_benefit(costs, effects, wtp)
-    return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+    # E[max] >= max E exactly; rounding can leave -1e-12 where the two are equal.
+    return max(0.0, float(nb.max(axis=1).mean() - nb.mean(axis=0).max()))
