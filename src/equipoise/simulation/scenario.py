@@ -97,10 +97,11 @@ class Scenario:
         if len(draws) > 1:
             raise ModelError(f"strategies disagree on the number of draws: {sorted(draws)}")
         rewards = list(first.rewards)
-        for role, name in (("cost", self.cost), ("effect", self.effect),
-                           ("life_years", self.life_years)):
-            if name is not None and name not in rewards:
-                raise ModelError(f"the {role} reward {name!r} is not one of the model's "
+        roles: tuple[tuple[str, str | None], ...] = (
+            ("cost", self.cost), ("effect", self.effect), ("life_years", self.life_years))
+        for role, reward in roles:
+            if reward is not None and reward not in rewards:
+                raise ModelError(f"the {role} reward {reward!r} is not one of the model's "
                                  f"rewards ({', '.join(rewards) or 'none'})")
         for name in self.tracks:
             if name not in rewards:
