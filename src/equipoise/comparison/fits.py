@@ -19,7 +19,7 @@ from equipoise.evidence.values import EFFECT_SIZE_UNITS, RATIO_UNITS, Number, Un
 from equipoise.evidence.vocabulary import DesignClass
 from equipoise.synthesis.batch import MetaBatch
 from equipoise.synthesis.pairwise import MetaAnalysis
-from equipoise.synthesis.time_course import TimePoint, fit_time_course
+from equipoise.synthesis.time_course import TimePoint, fit_time_course, window_hours
 
 Z95 = float(stats.norm.isf(0.025))
 # Sign conventions of the seed sources (evidence README): a negative SMD/MD/d favours the
@@ -38,10 +38,7 @@ def _se(row: EvidenceRow) -> float | None:
 
 def _hours(row: EvidenceRow) -> float | None:
     """A window's log-midpoint ("7-14 days" -> ~10 days), or its upper end when it opens at 0."""
-    if row.timepoint_hours is None:
-        return None
-    lo, hi = row.timepoint_hours
-    return float(np.sqrt(lo * hi)) if lo > 0 else hi
+    return None if row.timepoint_hours is None else window_hours(row.timepoint_hours)
 
 
 def time_course_fits(rows: Sequence[EvidenceRow]) -> list[dict[str, Any]]:

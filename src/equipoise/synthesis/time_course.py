@@ -29,6 +29,13 @@ from equipoise.synthesis.pairwise import MetaAnalysis
 GRID_HOURS = (1.0, 6.0, 12.0, 24.0, 72.0, 168.0, 336.0, 672.0, 1344.0, 2016.0, 4383.0, 8766.0)
 
 
+def window_hours(window: tuple[float, float]) -> float:
+    """One time for a reported window: its log-midpoint ("7-14 days" -> ~10 days), or its
+    upper end when it opens at 0 ("<12 h" -> 12 h)."""
+    lo, hi = window
+    return float(np.sqrt(lo * hi)) if lo > 0 else float(hi)
+
+
 @dataclass(frozen=True)
 class TimePoint:
     """One measured effect: when (hours), how large, its standard error, and its row."""
