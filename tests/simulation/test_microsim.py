@@ -322,6 +322,30 @@ def test_chunks_over_draws_and_patients_assemble_to_the_whole_run() -> None:
     assert np.array_equal(cost, whole.totals["cost"])
 
 
+def test_rewards_left_to_the_counts_get_the_per_patient_means_without_an_mcse() -> None:
+    rng = np.random.default_rng(8)
+    p = rng.random((3, 5, 4, 4))
+    p[..., 0, 2] = 0.0                         # sparse rows, as the compiled pick expects
+    p /= p.sum(axis=-1, keepdims=True)
+    rewards = {"cost": rng.random((3, 6, 4)), "qaly": rng.random(4), "ae": rng.random((6, 4))}
+    model = MultiStateModel.build(list("abcd"), [0.25] * 4, p, 5, rewards)
+    full = microsimulate(model, 3000, 5, discount=0.035, correction="half-cycle")
+    lean = microsimulate(model, 3000, 5, discount=0.035, correction="half-cycle",
+                         patient_rewards=("cost",))
+    assert set(lean.totals) == {"cost"}
+    assert np.array_equal(lean.totals["cost"], full.totals["cost"])
+    assert np.array_equal(lean.counts, full.counts)
+    for name in ("qaly", "ae"):
+        assert lean.means[name] == pytest.approx(full.means[name], rel=1e-12)
+        assert np.isnan(lean.mcse[name]).all()
+
+
+def test_a_history_dependent_reward_must_be_totalled_per_patient() -> None:
+    model = _sick_sicker("Treatment", extended=True)
+    with pytest.raises(ModelError, match="depends on patient history"):
+        microsimulate(model, 10, 1, discount=0.03, correction="none", patient_rewards=("cost",))
+
+
 def test_results_do_not_depend_on_the_number_of_threads() -> None:
     model = _sick_sicker("Treatment", extended=True)
     runs = []

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -121,10 +121,11 @@ def _uniforms(seed: np.uint64, draw: int, patient: int, n: int, trait: bool) -> 
 
 @_compiled(parallel=True)
 def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: int,
-            init_cum: Float, cum: Float, rewards: Float, weights: Float, in_group: Int | None,
-            mod_reward: Int, mod_states: Any, mod_low: Float, mod_span: Float, mod_trait: Int,
-            counts: Int, totals: Float) -> None:
-    # cum (D|1, T|1, U|1, S, S); rewards (D|1, R, T+1|1, U|1, S); weights (R, T+1).
+            init_cum: Float, cum: Float, succ: Int, rewards: Float, weights: Float,
+            in_group: Int | None, mod_reward: Int, mod_states: Any, mod_low: Float,
+            mod_span: Float, mod_trait: Int, counts: Int, totals: Float) -> None:
+    # cum, succ (D|1, T|1, U|1, S, K): each row's K possible next states and their cumulative
+    # probabilities (see _sparse); rewards (D|1, R, T+1|1, U|1, S); weights (R, T+1).
     # in_group is None when nothing depends on duration: numba then compiles without `dur`.
     n_draws, n_blocks, n_points, n_states = counts.shape
     n_rewards, n_mod = rewards.shape[1], mod_reward.shape[0]
@@ -133,6 +134,7 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
         d = k // n_blocks
         b = k - d * n_blocks
         p_draw = cum[d if cum.shape[0] > 1 else 0]
+        s_draw = succ[d if succ.shape[0] > 1 else 0]
         r_draw = rewards[d if rewards.shape[0] > 1 else 0]
         tally = counts[d, b]
         draw_key = _draw_key(seed, draw0 + d)
@@ -142,6 +144,7 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
         level = np.zeros(_LANES, dtype=np.int64)
         acc = np.empty((n_rewards, _LANES))
         mult = np.empty((n_rewards, _LANES, n_states))
+        spread = np.zeros((4, n_states), dtype=np.int64)
         end = min((b + 1) * block, n_patients)
         # Patients advance in lanes, a cycle at a time and one step per pass, so that their
         # dependency chains interleave; each patient's own arithmetic is unchanged.
@@ -162,14 +165,20 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
                 dur[lane] = 0
             acc[:] = 0.0
             for t in range(n_points):
+                spread[:] = 0
                 if t > 0:
-                    p_t = p_draw[t - 1 if p_draw.shape[0] > 1 else 0]
+                    tp = t - 1 if p_draw.shape[0] > 1 else 0
+                    p_t, s_t = p_draw[tp], s_draw[tp]
                     for lane in range(lanes):
                         stream[lane] += _GAMMA
                         lvl = 0 if in_group is None else min(dur[lane], last_u)
-                        state[lane] = _pick(p_t[lvl, state[lane]], _unit(_splitmix(stream[lane])))
+                        now = state[lane]
+                        j = _pick(p_t[lvl, now], _unit(_splitmix(stream[lane])))
+                        state[lane] = s_t[lvl, now, j]
+                # Four interleaved tallies, so that patients in the same state do not wait
+                # on one another's increments.
                 for lane in range(lanes):
-                    tally[t, state[lane]] += 1
+                    spread[lane & 3, state[lane]] += 1
                 if in_group is not None:
                     for lane in range(lanes):
                         level[lane] = min(dur[lane], last_ur)
@@ -180,12 +189,18 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
                         for lane in range(lanes):
                             s = state[lane]
                             acc[r, lane] += values[level[lane], s] * mult[r, lane, s] * w
-                    else:                       # x * 1.0 == x: the same sums without modifiers
+                    elif in_group is None:      # x * 1.0 == x: the same sums without modifiers
+                        row = values[0]
+                        for lane in range(lanes):
+                            acc[r, lane] += row[state[lane]] * w
+                    else:
                         for lane in range(lanes):
                             acc[r, lane] += values[level[lane], state[lane]] * w
                 if t > 0 and in_group is not None:
                     for lane in range(lanes):
                         dur[lane] = (dur[lane] + 1) * in_group[state[lane]]
+                for s in range(n_states):
+                    tally[t, s] += spread[0, s] + spread[1, s] + spread[2, s] + spread[3, s]
             for r in range(n_rewards):
                 for lane in range(lanes):
                     totals[r, d, first + lane] = acc[r, lane]
@@ -198,6 +213,23 @@ def _cumulative(p: Float) -> Float:
     last = s - 1 - np.argmax(p[..., ::-1] > 0, axis=-1)
     cum[np.arange(s) >= last[..., None]] = _ABOVE
     return np.ascontiguousarray(cum)
+
+
+def _sparse(p: Float) -> tuple[Float, Int]:
+    """Each row's possible next states and their cumulative bounds, ``(..., S, K)``.
+
+    K is the largest number of non-zero entries in any row. The bounds are the dense
+    cumulative sums at those entries (so the pick is bit-identical to the dense one: a zero
+    entry never moves the sum), the last real one and any padding set above every uniform.
+    """
+    cum = _cumulative(p)
+    nonzero = p > 0
+    k = max(1, int(nonzero.sum(axis=-1).max()))
+    order = np.argsort(~nonzero, axis=-1, kind="stable")[..., :k]
+    cum_k = np.take_along_axis(cum, order, axis=-1)
+    real = np.take_along_axis(nonzero, order, axis=-1)
+    cum_k[~real] = _ABOVE
+    return np.ascontiguousarray(cum_k), np.ascontiguousarray(order.astype(np.int64))
 
 
 def as_seed(seed: int | np.random.Generator) -> int:
@@ -249,22 +281,45 @@ def _check_range(r: range, stop: int, what: str) -> None:
                          f"got {r}")
 
 
+def patient_reward_names(model: MultiStateModel,
+                         patient_rewards: Collection[str] | None) -> list[str]:
+    """The rewards a run totals patient by patient (all when ``patient_rewards`` is None).
+
+    The others must depend on state and cycle only: their means follow exactly from the
+    state counts, so the compiled loop need not carry them.
+    """
+    if patient_rewards is None:
+        return list(model.rewards)
+    unknown = sorted(set(patient_rewards) - set(model.rewards))
+    if unknown:
+        raise ModelError(f"patient_rewards names unknown rewards {unknown}")
+    modified = {m.reward for m in model.modifiers}
+    for name in model.rewards:
+        if name not in patient_rewards and (model.reward_by_duration(name).shape[2] > 1
+                                            or name in modified):
+            raise ModelError(f"reward {name!r} depends on patient history, so it must be "
+                             "totalled patient by patient (add it to patient_rewards)")
+    return [n for n in model.rewards if n in patient_rewards]
+
+
 def simulate_chunk(model: MultiStateModel, seed: int, draws: range, patients: range, *,
-                   weights: Mapping[str, Float]) -> MicrosimChunk:
+                   weights: Mapping[str, Float],
+                   patient_rewards: Collection[str] | None = None) -> MicrosimChunk:
     """Simulate patients ``patients`` of draws ``draws``; the unit a distributed run schedules.
 
     Patient numbers are global: patient p of draw d gets the same stream whichever chunk
     simulates it, so chunks can run anywhere, in any order, and be assembled exactly.
-    ``weights`` maps every reward to its (T + 1,) weights (see `reward_weights`).
+    ``weights`` maps every reward to its (T + 1,) weights (see `reward_weights`); only the
+    rewards in ``patient_rewards`` (default all) are totalled per patient.
     """
     seed = as_seed(seed)
     _check_range(draws, model.n_draws, "draws")
     _check_range(patients, 2 ** 63 - 1, "patients")
-    names = list(model.rewards)
-    t1, s = model.n_cycles + 1, len(model.states)
-    if sorted(weights) != sorted(names):
-        raise ModelError(f"weights must name every reward ({', '.join(names)}), got "
+    if sorted(weights) != sorted(model.rewards):
+        raise ModelError(f"weights must name every reward ({', '.join(model.rewards)}), got "
                          f"{', '.join(weights) or 'none'}")
+    names = patient_reward_names(model, patient_rewards)
+    t1, s = model.n_cycles + 1, len(model.states)
     w = np.empty((len(names), t1))
     for i, name in enumerate(names):
         row = np.asarray(weights[name], dtype=np.float64)
@@ -276,7 +331,7 @@ def simulate_chunk(model: MultiStateModel, seed: int, draws: range, patients: ra
     def rows(a: Float) -> Float:                   # this chunk's draws of a (D|1, ...) array
         return a if a.shape[0] == 1 else a[draws.start:draws.stop]
 
-    cum = _cumulative(rows(model.transitions_by_duration()))
+    cum, succ = _sparse(rows(model.transitions_by_duration()))
     arrays = [rows(model.reward_by_duration(n)) for n in names]
     shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else (1, 1, 1, s)
     stacked = np.array([np.broadcast_to(a, shape) for a in arrays], dtype=np.float64)
@@ -298,7 +353,7 @@ def simulate_chunk(model: MultiStateModel, seed: int, draws: range, patients: ra
     totals = np.empty((len(names), len(draws), n))
     with _KERNEL_LOCK:
         _kernel(np.uint64(seed), draws.start, patients.start, n, block,
-                _cumulative(model.initial[None])[0], cum, rewards, w, in_group,
+                _cumulative(model.initial[None])[0], cum, succ, rewards, w, in_group,
                 np.array([names.index(m.reward) for m in mods], dtype=np.int64), mod_states,
                 np.array([m.low for m in mods], dtype=np.float64),
                 np.array([m.high - m.low for m in mods], dtype=np.float64),
@@ -323,9 +378,14 @@ class Microsimulation:
 
     @classmethod
     def from_totals(cls, states: tuple[str, ...], seed: int, counts: Int,
-                    totals: Mapping[str, Float]) -> Microsimulation:
+                    totals: Mapping[str, Float],
+                    count_means: Mapping[str, Float] | None = None) -> Microsimulation:
+        """``count_means``: means of rewards not totalled per patient (their MCSE is NaN)."""
         means = {k: _frozen(v.mean(axis=1)) for k, v in totals.items()}
         mcse = {k: _frozen(_mcse(v)) for k, v in totals.items()}
+        for k, v in (count_means or {}).items():
+            means[k] = _frozen(v)
+            mcse[k] = _frozen(np.full(v.shape, np.nan))
         return cls(states, seed, _frozen(counts), {k: _frozen(v) for k, v in totals.items()},
                    means, mcse)
 
@@ -370,7 +430,8 @@ def _mcse(x: Float) -> Float:
 
 def microsimulate(model: MultiStateModel, n_patients: int, seed: int | np.random.Generator, *,
                   discount: float | Mapping[str, float], correction: str,
-                  chunk_size: int | None = None) -> Microsimulation:
+                  chunk_size: int | None = None,
+                  patient_rewards: Collection[str] | None = None) -> Microsimulation:
     """Simulate ``n_patients`` patients through every draw of ``model``.
 
     Parameters
@@ -383,15 +444,19 @@ def microsimulate(model: MultiStateModel, n_patients: int, seed: int | np.random
     chunk_size
         Patients per `simulate_chunk` call, simulated one after another (the unit a distributed
         run schedules); results do not depend on it.
+    patient_rewards
+        Rewards to total patient by patient (default all); the means of the others come
+        exactly from the state counts, without an MCSE (see `patient_reward_names`).
     """
     size = check_run(n_patients, chunk_size)
     seed = as_seed(seed)
     weights = reward_weights(model, discount, correction)
+    patient_reward_names(model, patient_rewards)
     draws = range(model.n_draws)
     return assemble_chunks(model, seed, n_patients, (
         simulate_chunk(model, seed, draws, range(start, min(start + size, n_patients)),
-                       weights=weights)
-        for start in range(0, n_patients, size)))
+                       weights=weights, patient_rewards=patient_rewards)
+        for start in range(0, n_patients, size)), weights=weights)
 
 
 def check_run(n_patients: int, chunk_size: int | None) -> int:
@@ -405,13 +470,30 @@ def check_run(n_patients: int, chunk_size: int | None) -> int:
 
 
 def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
-                    chunks: Iterable[MicrosimChunk]) -> Microsimulation:
-    """The whole run from chunks that together cover every draw and patient exactly once."""
+                    chunks: Iterable[MicrosimChunk], *,
+                    weights: Mapping[str, Float] | None = None) -> Microsimulation:
+    """The whole run from chunks that together cover every draw and patient exactly once.
+
+    Rewards the chunks did not total per patient get their means from the state counts, with
+    ``weights`` (required then).
+    """
     counts = np.zeros((model.n_draws, model.n_cycles + 1, len(model.states)), dtype=np.int64)
-    totals = {name: np.empty((model.n_draws, n_patients)) for name in model.rewards}
+    totals: dict[str, Float] = {}
     for chunk in chunks:
         d = slice(chunk.draws.start, chunk.draws.stop)
         counts[d] += chunk.counts
         for name, block in chunk.totals.items():
+            if name not in totals:
+                totals[name] = np.empty((model.n_draws, n_patients))
             totals[name][d, chunk.patients.start:chunk.patients.stop] = block
-    return Microsimulation.from_totals(model.states, seed, counts, totals)
+    rest = [n for n in model.rewards if n not in totals]
+    if rest and weights is None:
+        raise ModelError(f"rewards {rest} were not totalled per patient; their means need "
+                         "the reward weights")
+    share = counts / n_patients
+    count_means = {n: np.einsum("dts,dts,t->d", share,
+                                np.broadcast_to(model.reward_by_duration(n)[:, :, 0],
+                                                share.shape), np.asarray(weights[n]))
+                   for n in rest} if weights is not None else {}
+    ordered = {n: totals[n] for n in model.rewards if n in totals}
+    return Microsimulation.from_totals(model.states, seed, counts, ordered, count_means)

@@ -102,12 +102,24 @@ def _microsimulation(model: MultiStateModel, scenario: Scenario, n_patients: int
     weights = reward_weights(model, scenario.discount, scenario.correction)
     d = model.n_draws
 
+    keep = patient_rewards(scenario, model)
+
     def chunks() -> Iterator[MicrosimChunk]:
         for start in range(0, d, block):
             yield simulate_chunk(model, seed, range(start, min(start + block, d)),
-                                 range(n_patients), weights=weights)
+                                 range(n_patients), weights=weights, patient_rewards=keep)
             tick()
-    return assemble_chunks(model, seed, n_patients, chunks())
+    return assemble_chunks(model, seed, n_patients, chunks(), weights=weights)
+
+
+def patient_rewards(scenario: Scenario, model: MultiStateModel) -> tuple[str, ...]:
+    """Rewards a run totals patient by patient: the cost, effect and life-years (for their
+    Monte Carlo errors) and any that depend on patient history; the others' means come
+    exactly from the state counts."""
+    roles = {scenario.cost, scenario.effect, scenario.life_years}
+    modified = {m.reward for m in model.modifiers}
+    return tuple(r for r in model.rewards
+                 if r in roles or r in modified or model.reward_by_duration(r).shape[2] > 1)
 
 
 def simulate_scenario(scenario: Scenario, n_patients: int | None = None,

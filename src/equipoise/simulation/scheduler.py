@@ -7,7 +7,7 @@ the single-process run bit for bit, whatever the chunking or the workers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 from distributed import Client, LocalCluster
@@ -19,6 +19,7 @@ from equipoise.simulation.microsim import (
     as_seed,
     assemble_chunks,
     check_run,
+    patient_reward_names,
     reward_weights,
     simulate_chunk,
 )
@@ -30,7 +31,9 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
                               discount: float | Mapping[str, float], correction: str,
                               scheduler: str = "local", n_workers: int = 2,
                               chunk_patients: int | None = None, chunk_draws: int = 1,
-                              timeout: float = 10.0) -> Microsimulation:
+                              timeout: float = 10.0,
+                              patient_rewards: Collection[str] | None = None
+                              ) -> Microsimulation:
     """`microsimulate` with its chunks run by Dask workers.
 
     Parameters
@@ -44,6 +47,8 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
         draw per task); results do not depend on them.
     timeout
         Seconds to wait for a remote scheduler before giving up.
+    patient_rewards
+        Rewards totalled patient by patient, as `microsimulate` takes them.
     """
     if scheduler != "local" and not (scheduler.startswith("tcp://")
                                      and len(scheduler) > len("tcp://")):
@@ -57,6 +62,7 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
                      else -(-n_patients // n_workers))
     seed = as_seed(seed)
     weights = reward_weights(model, discount, correction)
+    patient_reward_names(model, patient_rewards)
     blocks = [(range(d, min(d + chunk_draws, model.n_draws)),
                range(p, min(p + size, n_patients)))
               for d in range(0, model.n_draws, chunk_draws)
@@ -65,7 +71,8 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
     def run(client: Client) -> list[MicrosimChunk]:
         shared = client.scatter(model, broadcast=True)
         futures = [client.submit(simulate_chunk, shared, seed, draws, patients,
-                                 weights=weights, pure=False)
+                                 weights=weights, patient_rewards=patient_rewards,
+                                 pure=False)
                    for draws, patients in blocks]
         chunks: list[MicrosimChunk] = client.gather(futures)
         return chunks
@@ -82,4 +89,4 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
                              f"{timeout:g} s: {exc}") from exc
         with client:
             chunks = run(client)
-    return assemble_chunks(model, seed, n_patients, chunks)
+    return assemble_chunks(model, seed, n_patients, chunks, weights=weights)
