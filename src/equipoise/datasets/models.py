@@ -42,6 +42,9 @@ EXAMPLES: tuple[Example, ...] = (
     Example("briggs-hiv", "briggs_hiv.yaml", "model",
             "HIV cohort model, zidovudine vs zidovudine + lamivudine (Chancellor 1997; "
             "Briggs et al. 2006)"),
+    Example("anxiety", "anxiety.yaml", "strategies",
+            "Six adult anxiety strategies over a year: SSRI then SNRI switch, CBT, SSRI + CBT, "
+            "IV ketamine with maintenance, ketamine bridge to an SSRI, ketamine + CBT"),
 )
 
 
