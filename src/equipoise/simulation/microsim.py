@@ -215,6 +215,28 @@ def _cumulative(p: Float) -> Float:
     return np.ascontiguousarray(cum)
 
 
+@_compiled()
+def _sparse_rows(p: Float, k: int, cum_k: Float, succ_k: Int) -> None:
+    # p (rows, S) -> each row's non-zero entries: the running sum at each (as np.cumsum adds,
+    # one term at a time), the last real one and any padding set to _ABOVE.
+    for row in range(p.shape[0]):
+        last = 0
+        for j in range(p.shape[1]):
+            if p[row, j] > 0:
+                last = j
+        acc = 0.0
+        n = 0
+        for j in range(p.shape[1]):
+            acc += p[row, j]
+            if p[row, j] > 0:
+                cum_k[row, n] = acc if j < last else _ABOVE
+                succ_k[row, n] = j
+                n += 1
+        for pad in range(n, k):
+            cum_k[row, pad] = _ABOVE
+            succ_k[row, pad] = last
+
+
 def _sparse(p: Float) -> tuple[Float, Int]:
     """Each row's possible next states and their cumulative bounds, ``(..., S, K)``.
 
@@ -222,14 +244,13 @@ def _sparse(p: Float) -> tuple[Float, Int]:
     cumulative sums at those entries (so the pick is bit-identical to the dense one: a zero
     entry never moves the sum), the last real one and any padding set above every uniform.
     """
-    cum = _cumulative(p)
-    nonzero = p > 0
-    k = max(1, int(nonzero.sum(axis=-1).max()))
-    order = np.argsort(~nonzero, axis=-1, kind="stable")[..., :k]
-    cum_k = np.take_along_axis(cum, order, axis=-1)
-    real = np.take_along_axis(nonzero, order, axis=-1)
-    cum_k[~real] = _ABOVE
-    return np.ascontiguousarray(cum_k), np.ascontiguousarray(order.astype(np.int64))
+    s = p.shape[-1]
+    flat = np.ascontiguousarray(p.reshape(-1, s))
+    k = max(1, int((flat > 0).sum(axis=1).max()))
+    cum_k = np.empty((flat.shape[0], k))
+    succ_k = np.empty((flat.shape[0], k), dtype=np.int64)
+    _sparse_rows(flat, k, cum_k, succ_k)
+    return cum_k.reshape(*p.shape[:-1], k), succ_k.reshape(*p.shape[:-1], k)
 
 
 def as_seed(seed: int | np.random.Generator) -> int:
