@@ -63,3 +63,28 @@ def test_an_unreachable_scheduler_is_reported_quickly() -> None:
                                   correction="none", scheduler="tcp://127.0.0.1:1",
                                   timeout=1.0)
     assert time.perf_counter() - start < 10
+
+
+def test_a_whole_scenario_on_a_local_cluster_equals_the_in_process_run() -> None:
+    from functools import partial
+
+    from equipoise.datasets.models import example_path
+    from equipoise.simulation.run import simulate_scenario
+    from equipoise.simulation.scheduler import simulate_scenario_distributed
+    from equipoise.simulation.strategies import load_strategies
+
+    build = partial(load_strategies, example_path("anxiety"), draws=5, seed=3, horizon="20w")
+    ticks: list[tuple[int, int]] = []
+    remote = simulate_scenario_distributed(build, 300, 17, scheduler="local", n_workers=2,
+                                           chunk_patients=110, chunk_draws=2,
+                                           progress=lambda done, total: ticks.append(
+                                               (done, total)))
+    local = simulate_scenario(build(), 300, 17)
+    assert list(remote.outcomes) == list(local.outcomes)
+    for name, want in local.outcomes.items():
+        got = remote.outcomes[name]
+        assert np.array_equal(got.occupancy, want.occupancy)
+        for reward in want.totals:
+            assert np.array_equal(got.totals[reward], want.totals[reward])
+            assert np.array_equal(got.mcse[reward], want.mcse[reward], equal_nan=True)
+    assert ticks[-1][0] == ticks[-1][1] == 6 * 3 * 3       # strategies x draw x patient blocks

@@ -86,7 +86,7 @@ def _track(model: MultiStateModel, name: str, occupancy: Float) -> Float:
     return np.asarray((occupancy * values).sum(axis=2))
 
 
-def _with_draws(model: MultiStateModel, d: int) -> MultiStateModel:
+def with_draws(model: MultiStateModel, d: int) -> MultiStateModel:
     """``model`` with every draw axis of length ``d`` (a strategy without uncertain inputs
     still meets each draw's patients with that draw's random numbers)."""
     if model.n_draws == d:
@@ -159,7 +159,7 @@ def simulate_scenario(scenario: Scenario, n_patients: int | None = None,
 
     outcomes: dict[str, StrategyOutcome] = {}
     for name, model in scenario.strategies.items():
-        model = _with_draws(model, d)
+        model = with_draws(model, d)
         if scenario.method == "cohort":
             occupancy = np.broadcast_to(cohort_trace(model), (d, model.n_cycles + 1,
                                                               len(model.states)))
@@ -169,18 +169,28 @@ def simulate_scenario(scenario: Scenario, n_patients: int | None = None,
                       for r in model.rewards}
             mcse = {r: np.zeros(d) for r in model.rewards}
             tick()
+            tracks = {t: _track(model, t, occupancy) for t in scenario.tracks}
+            outcomes[name] = StrategyOutcome(name, scenario.labels.get(name, name),
+                                             {k: np.asarray(v) for k, v in totals.items()},
+                                             {k: np.asarray(v) for k, v in mcse.items()},
+                                             np.asarray(occupancy), tracks)
         else:
             if runner is None:
                 sim = _microsimulation(model, scenario, n, seed, block, tick)
             else:
                 sim = runner(model, n, seed)
                 tick()
-            occupancy = np.broadcast_to(sim.trace(), (d, *sim.counts.shape[1:]))
-            totals = {r: np.broadcast_to(sim.means[r], (d,)) for r in model.rewards}
-            mcse = {r: np.broadcast_to(sim.mcse[r], (d,)) for r in model.rewards}
-        tracks = {t: _track(model, t, occupancy) for t in scenario.tracks}
-        outcomes[name] = StrategyOutcome(name, scenario.labels.get(name, name),
-                                         {k: np.asarray(v) for k, v in totals.items()},
-                                         {k: np.asarray(v) for k, v in mcse.items()},
-                                         np.asarray(occupancy), tracks)
+            outcomes[name] = outcome_of(scenario, name, model, sim)
     return ScenarioResult(scenario, n, seed, outcomes)
+
+
+def outcome_of(scenario: Scenario, name: str, model: MultiStateModel,
+               sim: Microsimulation) -> StrategyOutcome:
+    """A strategy's outcome from its microsimulation (draw axes of length 1 broadcast)."""
+    d = scenario.n_draws
+    occupancy = np.asarray(np.broadcast_to(sim.trace(), (d, *sim.counts.shape[1:])))
+    totals = {r: np.asarray(np.broadcast_to(sim.means[r], (d,))) for r in model.rewards}
+    mcse = {r: np.asarray(np.broadcast_to(sim.mcse[r], (d,))) for r in model.rewards}
+    tracks = {t: _track(model, t, occupancy) for t in scenario.tracks}
+    return StrategyOutcome(name, scenario.labels.get(name, name), totals, mcse, occupancy,
+                           tracks)
