@@ -7,8 +7,15 @@ import sys
 from collections.abc import Sequence
 
 from equipoise import __version__
-from equipoise.cli import claims_cmd, compare_cmd, evidence_cmd, meta_cmd, nma_cmd
-from equipoise.errors import EquipoiseError, EvidenceValidationError
+from equipoise.cli import (
+    claims_cmd,
+    compare_cmd,
+    evidence_cmd,
+    meta_cmd,
+    nma_cmd,
+    simulate_cmd,
+)
+from equipoise.errors import EquipoiseError, EvidenceValidationError, ModelFileError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence_cmd.register(sub)
     meta_cmd.register(sub)
     nma_cmd.register(sub)
+    simulate_cmd.register(sub)
     return parser
 
 
@@ -35,6 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"error: {len(exc.problems)} problem(s) in evidence files; nothing was loaded",
+              file=sys.stderr)
+        return 1
+    except ModelFileError as exc:
+        for file_problem in exc.problems:
+            print(file_problem, file=sys.stderr)
+        print(f"error: {len(exc.problems)} problem(s) in the model file; nothing was run",
               file=sys.stderr)
         return 1
     except EquipoiseError as exc:

@@ -10,10 +10,12 @@ produce one; ``simulation/run.py`` runs it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from equipoise.errors import ModelError
-from equipoise.simulation.model import MultiStateModel
+from equipoise.simulation.model import Float, MultiStateModel
 from equipoise.simulation.outcomes import CORRECTIONS
 
 METHODS = ("microsimulation", "cohort")
@@ -134,3 +136,45 @@ class Scenario:
     @property
     def n_draws(self) -> int:
         return max(m.n_draws for m in self.strategies.values())
+
+
+def _fit_time_axis(a: Float, length: int, what: str, defined: int) -> Float:
+    """``a`` with its time axis (axis 1) cut or extended to ``length``; only an axis that is
+    the same at every cycle can be extended (anything else would invent values)."""
+    have = int(a.shape[1])
+    if have in (1, length):
+        return a
+    if length < have:
+        return a[:, :length]
+    if np.array_equal(a, np.broadcast_to(a[:, :1], a.shape)):
+        return a[:, :1]
+    raise ModelError(f"horizon: {what} changes from cycle to cycle and is given for "
+                     f"{defined} cycles only; a longer horizon needs values the model does "
+                     "not give (shorten the horizon or extend the model)")
+
+
+def with_horizon(scenario: Scenario, n_cycles: int) -> Scenario:
+    """``scenario`` run for ``n_cycles`` cycles instead of its own horizon.
+
+    Time-varying transitions and rewards are truncated; a longer horizon is allowed only where
+    they are the same at every cycle (time-homogeneous), which are then extended.
+
+    Raises
+    ------
+    ModelError
+        If ``n_cycles`` is below 1, or a longer horizon meets a time-varying array.
+    """
+    if isinstance(n_cycles, bool) or not isinstance(n_cycles, int) or n_cycles < 1:
+        raise ModelError(f"horizon: must be at least one cycle, got {n_cycles!r}")
+    if n_cycles == scenario.n_cycles:
+        return scenario
+    models: dict[str, MultiStateModel] = {}
+    for name, m in scenario.strategies.items():
+        defined = m.n_cycles
+        transitions = _fit_time_axis(m.transitions, n_cycles,
+                                     f"strategy {name!r}'s transition matrix", defined)
+        rewards = {r: _fit_time_axis(v, n_cycles + 1, f"strategy {name!r}'s reward {r!r}",
+                                     defined)
+                   for r, v in m.rewards.items()}
+        models[name] = replace(m, transitions=transitions, rewards=rewards, n_cycles=n_cycles)
+    return replace(scenario, strategies=models)
