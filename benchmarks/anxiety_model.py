@@ -100,7 +100,7 @@ def dask_psa(draws: int, patients: int, workers: int) -> tuple[float, ScenarioRe
     build = partial(load_strategies, example_path("anxiety"), draws=draws, seed=SEED)
     warm = partial(load_strategies, example_path("anxiety"), draws=2, seed=SEED)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
+                      dashboard_address=":0", env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
             Client(cluster.scheduler_address) as client:       # a tcp:// scheduler
         simulate_scenario_distributed(warm, 10, SEED, scheduler=client)   # workers start up
         start = time.perf_counter()

@@ -236,3 +236,17 @@ def test_every_problem_in_a_file_is_reported_at_once() -> None:
 def test_a_missing_discount_is_required_with_a_pointer_to_the_reference_case() -> None:
     with pytest.raises(ModelFileError, match=r"discount: is required"):
         load_strategies(parse_document(HEAD.replace("discount: 0\n", "") + GOOD, "d.yaml"))
+
+
+def test_an_empty_value_is_reported_as_missing_not_a_crash() -> None:
+    with pytest.raises(ModelFileError, match=r"e.yaml:4:discount: is required"):
+        load_strategies(parse_document(HEAD.replace("discount: 0", "discount:") + GOOD,
+                                       "e.yaml"))
+
+
+def test_an_oral_drug_line_has_a_costed_visit_at_its_start_and_its_assessment() -> None:
+    sc = _scenario("strategies:\n  s: {lines: [{treatments: [ssri], assess_week: 8}]}\n")
+    cost = sc.strategies["s"].rewards["cost"][0, :, 0]          # line1
+    drug = 1.14 / 4                                             # escitalopram 28 x 10 mg
+    assert cost[1] == pytest.approx(45 + drug) and cost[8] == pytest.approx(45 + drug)
+    assert cost[2] == pytest.approx(drug)

@@ -9,9 +9,9 @@ stderr; results to stdout or, atomically, to ``--out``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from equipoise.cli.common import add_output_options
@@ -26,13 +26,10 @@ from equipoise.report.simulation import (
     simulation_summary,
     to_json,
 )
+from equipoise.simulation.files import read_document
 from equipoise.simulation.loading import load_scenario
-from equipoise.simulation.microsim import Microsimulation
-from equipoise.simulation.model import MultiStateModel
-from equipoise.simulation.run import patient_rewards, simulate_scenario
+from equipoise.simulation.run import ScenarioResult, simulate_scenario
 from equipoise.simulation.scenario import Scenario
-
-Runner = Callable[[MultiStateModel, int, int], Microsimulation]
 
 
 def _positive_int(text: str) -> int:
@@ -132,42 +129,30 @@ def _source(args: argparse.Namespace) -> str:
     return str(example_path(args.example) if args.example is not None else args.file)
 
 
-@contextlib.contextmanager
-def _runner(args: argparse.Namespace, scenario: Scenario) -> Iterator[Runner | None]:
-    """A Dask runner for ``--scheduler``; a LocalCluster is started once for all strategies."""
+def _run(args: argparse.Namespace, scenario: Scenario, build: Callable[[], Scenario],
+         n: int) -> ScenarioResult:
+    """In this process, or with ``--scheduler`` on Dask workers that build the scenario from
+    the same file and run every (strategy, draws, patients) task; the results are identical."""
+    progress = ProgressBar("simulate")
     if args.scheduler is None or scenario.method == "cohort":
         if args.scheduler is not None:
             print("note: a cohort run is exact and quick; --scheduler is not used",
                   file=sys.stderr)
-        yield None
-        return
-    from distributed import LocalCluster
-
-    from equipoise.simulation.scheduler import microsimulate_distributed
+        return simulate_scenario(scenario, n, args.seed, progress=progress)
+    from equipoise.simulation.scheduler import simulate_scenario_distributed
 
     workers = args.workers or 2
-
-    def on(address: str) -> Runner:
-        def run(model: MultiStateModel, n: int, seed: int) -> Microsimulation:
-            return microsimulate_distributed(model, n, seed, discount=scenario.discount,
-                                             correction=scenario.correction,
-                                             scheduler=address, n_workers=workers,
-                                             patient_rewards=patient_rewards(scenario, model))
-        return run
-
-    if args.scheduler != "local":
-        yield on(args.scheduler)
-        return
-    print(f"starting a local Dask cluster of {workers} worker processes", file=sys.stderr)
-    # ":0" gives the dashboard a free port: None would mean 8787, which another cluster may hold.
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster:
-        yield on(str(cluster.scheduler_address))
+    if args.scheduler == "local":
+        print(f"starting a local Dask cluster of {workers} worker processes", file=sys.stderr)
+    return simulate_scenario_distributed(build, n, args.seed, scheduler=args.scheduler,
+                                         n_workers=workers, progress=progress)
 
 
 def _simulate(args: argparse.Namespace) -> dict[str, Any]:
     path = _source(args)
-    scenario = load_scenario(path, draws=args.draws, seed=args.seed, horizon=args.horizon)
+    build = partial(load_scenario, read_document(path), draws=args.draws, seed=args.seed,
+                    horizon=args.horizon)
+    scenario = build()
     if scenario.n_draws < args.draws:
         print(f"note: no parameter of {path} has a distribution, so --draws {args.draws} gives "
               "one draw (the base case)", file=sys.stderr)
@@ -176,9 +161,7 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
             else f"{n:,} patients x {scenario.n_draws} draw(s)")
     print(f"simulating {len(scenario.strategies)} strategies ({what}, {scenario.n_cycles} "
           f"cycles) from {path}", file=sys.stderr)
-    with _runner(args, scenario) as runner:
-        result = simulate_scenario(scenario, n, args.seed, progress=ProgressBar("simulate"),
-                                   runner=runner)
+    result = _run(args, scenario, build, n)
     given = f"example:{args.example}" if args.example is not None else str(args.file)
     return simulation_summary(result, input_name=given, wtp=args.wtp, wtp_max=args.wtp_max)
 

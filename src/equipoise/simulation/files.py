@@ -69,7 +69,7 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str) -> A
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = _scalar(key_node)
             if not isinstance(key, str):
                 raise ModelFileError([FileProblem(name, key_node.start_mark.line + 1,
                                                   dotted(path), f"key {key!r} must be text")])
@@ -82,7 +82,12 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str) -> A
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(v, (*path, i), lines, name) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A node's value as YAML's safe loader would give it (an empty value is None)."""
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def parse_document(text: str, name: str) -> Document:

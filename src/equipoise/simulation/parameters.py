@@ -39,6 +39,9 @@ from equipoise.simulation.files import Checker, Document, PathT, dotted
 from equipoise.simulation.model import Float
 
 Z975 = 1.959963984540054
+# A number in a quote: thousands grouped by commas in threes ("1,200"), else plain digits, so
+# a CSV line "minutes,45,37" holds 45 and 37.
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _NUMERIC = ("mean", "value", "low", "input", "source", "same_as")
 _WHY = ("evidence", "derived", "input", "source", "assumption", "same_as")
 _ENTRY_KEYS = ("mean", "n", "low", "high", "value", "input", "per", "source", "per_weeks",
@@ -207,7 +210,7 @@ def _check_sources(check: Checker, sources: Mapping[str, Any]) -> None:
         check.number((*path, "scale"), default=1.0, above=0.0)
         quote = src.get("quote")
         if number is not None and isinstance(quote, str):
-            found = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", quote)]
+            found = [float(x.replace(",", "")) for x in _NUMBER.findall(quote)]
             if not any(math.isclose(number, f) for f in found):
                 check.fail((*path, "number"), f"{number:g} does not appear in the quote "
                                               f"{quote!r}")

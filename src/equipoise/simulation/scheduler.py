@@ -178,7 +178,7 @@ def _with_client(scheduler: str | Client, n_workers: int, timeout: float,
         return run(scheduler)
     if scheduler == "local":
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
+                          dashboard_address=":0", env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
                 Client(cluster) as client:
             return run(client)
     try:

@@ -77,10 +77,10 @@ STRUCTURAL_ASSUMPTIONS = (
                "side effects are reported as the share of patients with each, among those "
                "still on the line after its first week; they carry no utility decrement "
                "(no sourced decrement in the inputs)", ""),
-    Assumption("visits", "not costed for SSRI/SNRI",
-               "prescribing and review visits for oral drugs are not costed (no sourced unit "
-               "cost in the inputs); ketamine assessments and infusions and CBT sessions are",
-               "override `treatments.<t>.costs.*`"),
+    Assumption("visits", "two per oral-drug line",
+               "an SSRI or SNRI line has a prescribing visit in week 1 and a review in its "
+               "assessment week, each costed as a 10-minute GP consultation; no other "
+               "monitoring visits are costed", "override `treatments.<t>.costs.visit`"),
     Assumption("price years", "not inflated",
                "costs are used at their own price years (2025 Drug Tariff, an undated 2026 "
                "price list, a CBT course cost without a stated year); the sources give no "
@@ -481,6 +481,9 @@ def _line_costs(rewards: dict[str, Float], v: Mapping[str, Float], line: Line,
             if tr in line.continued:
                 for st in (r, m, x):
                     cost[:, t, st] += drug
+        if f"{pre}.costs.visit" in v and k in (1, line.assess_week):
+            for st in everyone:
+                cost[:, t, st] += v[f"{pre}.costs.visit"]
         if f"{pre}.costs.session" in v:
             sessions = line.sessions or round(float(v[f"{pre}.sessions"][0]))
             if k <= sessions:
