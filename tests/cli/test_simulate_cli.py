@@ -255,6 +255,14 @@ def test_a_cohort_example_reports_exact_values_and_its_published_icer(
     assert rows["comb"]["icer"] == pytest.approx(6276, abs=0.5)   # Briggs et al., Example 2.5
 
 
+def test_a_life_year_model_reports_life_years_and_no_qalys(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "simulate", "--example", "briggs-hiv", "--format", "json")
+    strategy = json.loads(out)["strategies"][0]
+    assert code == 0
+    assert strategy["qalys"] is None and strategy["life_years"] == strategy["effects"]
+
+
 class _Stream(io.StringIO):
     def __init__(self, tty: bool) -> None:
         super().__init__()

@@ -74,6 +74,7 @@ def test_json_outcomes_are_the_run_per_draw_values_with_their_summaries(
             assert got["mcse"] == pytest.approx(values.std(ddof=1) / math.sqrt(DRAWS))
             assert [got["low"], got["high"]] == pytest.approx(np.percentile(values, [2.5, 97.5]))
         assert s["life_years"] is None
+        assert s["qalys"] == s["effects"]
         assert set(s["rewards"]) == {"cost", "qaly", "gad7"}
 
 

@@ -84,6 +84,8 @@ def simulation_summary(result: ScenarioResult, *, input_name: str = "",
         roles = {key: None if reward is None else _summary(o.totals[reward], o.mcse[reward])
                  for key, reward in (("costs", sc.cost), ("effects", sc.effect),
                                      ("life_years", sc.life_years))}
+        # The stable key: QALYs are the effect unless the effect is life-years.
+        roles["qalys"] = roles["effects"] if sc.effect != sc.life_years else None
         strategies.append({"id": o.name, "label": o.label, **roles,
                            "rewards": {r: _summary(o.totals[r], o.mcse[r]) for r in o.totals}})
     common: dict[str, Any] = {
