@@ -55,7 +55,7 @@ _S11, _S27, _S30, _S31, _S33 = (np.uint64(k) for k in (11, 27, 30, 31, 33))
 _UNIT = 2.0 ** -53
 _ABOVE = 2.0                  # a cumulative bound no uniform in [0, 1) reaches
 _MAX_SEED = 2 ** 64
-_LANES = 32
+_LANES = 128
 # numba's fallback "workqueue" threading layer aborts on concurrent parallel calls (e.g. from a
 # threaded scheduler); each call already uses every numba thread, so calls take turns.
 _KERNEL_LOCK = threading.Lock()
