@@ -114,6 +114,9 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--patients", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dask-patients", type=int, action="append",
+                    help="patients per draw for the Dask runs (repeatable; default 1000 and "
+                         "10000: fixed costs dominate the first, simulation the second)")
     ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numba "
@@ -150,7 +153,7 @@ def main() -> None:
                      else f" {m:15.4f} {o:12.4f} {z:6.2f}")
         print(line)
 
-    t_psa, (result, cea) = best_of(1, lambda: psa(args.draws, args.patients))
+    t_psa, (_, cea) = best_of(1, lambda: psa(args.draws, args.patients))
     total = args.draws * args.patients * cycles
     print(f"\n(2) PSA, {args.draws:,} draws x {args.patients:,} patients x {scenario.n_cycles} "
           f"cycles x {len(scenario.strategies)} strategies = {total:,} patient-cycles")
@@ -161,16 +164,20 @@ def main() -> None:
 
     if args.skip_dask:
         return
-    print(f"\n(3) Dask LocalCluster, same PSA ({args.draws} draws x {args.patients} patients)")
-    timings = {}
-    for workers in (1, 2):
-        secs, dres = dask_psa(args.draws, args.patients, workers)
-        timings[workers] = secs
-        same = all(np.array_equal(dres.outcomes[s].totals[k], result.outcomes[s].totals[k])
-                   for s in result.outcomes for k in KEEP)
-        print(f"  {workers} worker(s): {secs:7.2f} s  identical to single-process: {same}")
-    print(f"  scaling efficiency T1 / (2 T2) = {timings[1] / (2 * timings[2]):.2f}")
-
+    for patients in args.dask_patients or [args.patients, 10 * args.patients]:
+        print(f"\n(3) Dask LocalCluster, PSA of {args.draws} draws x {patients:,} patients")
+        start = time.perf_counter()
+        base, _ = psa(args.draws, patients)
+        print(f"  in process ({numba.get_num_threads()} numba threads): "
+              f"{time.perf_counter() - start:7.2f} s")
+        timings = {}
+        for workers in (1, 2):
+            secs, dres = dask_psa(args.draws, patients, workers)
+            timings[workers] = secs
+            same = all(np.array_equal(dres.outcomes[s].totals[k], base.outcomes[s].totals[k])
+                       for s in base.outcomes for k in KEEP)
+            print(f"  {workers} worker(s): {secs:7.2f} s  identical to single-process: {same}")
+        print(f"  scaling efficiency T1 / (2 T2) = {timings[1] / (2 * timings[2]):.2f}")
 
 if __name__ == "__main__":
     main()

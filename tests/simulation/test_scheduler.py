@@ -65,7 +65,9 @@ def test_an_unreachable_scheduler_is_reported_quickly() -> None:
     assert time.perf_counter() - start < 10
 
 
-def test_a_whole_scenario_on_a_local_cluster_equals_the_in_process_run() -> None:
+@pytest.mark.parametrize("chunk_patients", [110, None])   # split, or whole (reduced to means)
+def test_a_whole_scenario_on_a_local_cluster_equals_the_in_process_run(
+        chunk_patients: int | None) -> None:
     from functools import partial
 
     from equipoise.datasets.models import example_path
@@ -76,7 +78,7 @@ def test_a_whole_scenario_on_a_local_cluster_equals_the_in_process_run() -> None
     build = partial(load_strategies, example_path("anxiety"), draws=5, seed=3, horizon="20w")
     ticks: list[tuple[int, int]] = []
     remote = simulate_scenario_distributed(build, 300, 17, scheduler="local", n_workers=2,
-                                           chunk_patients=110, chunk_draws=2,
+                                           chunk_patients=chunk_patients, chunk_draws=2,
                                            progress=lambda done, total: ticks.append(
                                                (done, total)))
     local = simulate_scenario(build(), 300, 17)
@@ -87,4 +89,5 @@ def test_a_whole_scenario_on_a_local_cluster_equals_the_in_process_run() -> None
         for reward in want.totals:
             assert np.array_equal(got.totals[reward], want.totals[reward])
             assert np.array_equal(got.mcse[reward], want.mcse[reward], equal_nan=True)
-    assert ticks[-1][0] == ticks[-1][1] == 6 * 3 * 3       # strategies x draw x patient blocks
+    blocks = 3 if chunk_patients else 1
+    assert ticks[-1][0] == ticks[-1][1] == 6 * 3 * blocks  # strategies x draw x patient blocks

@@ -294,6 +294,17 @@ class MicrosimChunk:
     patients: range
     counts: Int                            # (len(draws), T + 1, S) patients per state
     totals: Mapping[str, Float]            # name -> (len(draws), len(patients)) weighted totals
+    # After `reduced`: name -> (means, mcse) per draw, and no totals.
+    summary: Mapping[str, tuple[Float, Float]] | None = None
+
+    def reduced(self, n_patients: int) -> MicrosimChunk:
+        """The chunk with each draw's mean and MCSE in place of per-patient totals (for a
+        chunk of every patient: far less to send, and the same numbers `assemble_chunks` would
+        compute from the totals)."""
+        if (self.patients.start, self.patients.stop) != (0, n_patients):
+            raise ModelError("only a chunk of every patient can be reduced to means")
+        return MicrosimChunk(self.draws, self.patients, self.counts, {},
+                             {k: (v.mean(axis=1), _mcse(v)) for k, v in self.totals.items()})
 
 
 def _check_range(r: range, stop: int, what: str) -> None:
@@ -400,10 +411,15 @@ class Microsimulation:
     @classmethod
     def from_totals(cls, states: tuple[str, ...], seed: int, counts: Int,
                     totals: Mapping[str, Float],
-                    count_means: Mapping[str, Float] | None = None) -> Microsimulation:
-        """``count_means``: means of rewards not totalled per patient (their MCSE is NaN)."""
+                    count_means: Mapping[str, Float] | None = None,
+                    summary: Mapping[str, tuple[Float, Float]] | None = None
+                    ) -> Microsimulation:
+        """``count_means``: means of rewards not totalled per patient (their MCSE is NaN);
+        ``summary``: means and MCSEs of rewards whose totals were reduced where simulated."""
         means = {k: _frozen(v.mean(axis=1)) for k, v in totals.items()}
         mcse = {k: _frozen(_mcse(v)) for k, v in totals.items()}
+        for k, (m, e) in (summary or {}).items():
+            means[k], mcse[k] = _frozen(m), _frozen(e)
         for k, v in (count_means or {}).items():
             means[k] = _frozen(v)
             mcse[k] = _frozen(np.full(v.shape, np.nan))
@@ -500,6 +516,7 @@ def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
     """
     counts = np.zeros((model.n_draws, model.n_cycles + 1, len(model.states)), dtype=np.int64)
     totals: dict[str, Float] = {}
+    summary: dict[str, tuple[Float, Float]] = {}
     for chunk in chunks:
         d = slice(chunk.draws.start, chunk.draws.stop)
         counts[d] += chunk.counts
@@ -507,7 +524,11 @@ def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
             if name not in totals:
                 totals[name] = np.empty((model.n_draws, n_patients))
             totals[name][d, chunk.patients.start:chunk.patients.stop] = block
-    rest = [n for n in model.rewards if n not in totals]
+        for name, (m, e) in (chunk.summary or {}).items():
+            if name not in summary:
+                summary[name] = (np.empty(model.n_draws), np.empty(model.n_draws))
+            summary[name][0][d], summary[name][1][d] = m, e
+    rest = [n for n in model.rewards if n not in totals and n not in summary]
     if rest and weights is None:
         raise ModelError(f"rewards {rest} were not totalled per patient; their means need "
                          "the reward weights")
@@ -517,4 +538,5 @@ def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
                                                 share.shape), np.asarray(weights[n]))
                    for n in rest} if weights is not None else {}
     ordered = {n: totals[n] for n in model.rewards if n in totals}
-    return Microsimulation.from_totals(model.states, seed, counts, ordered, count_means)
+    return Microsimulation.from_totals(model.states, seed, counts, ordered, count_means,
+                                       summary)

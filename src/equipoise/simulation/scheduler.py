@@ -102,13 +102,15 @@ def _built(key: str, build: Callable[[], Scenario]) -> Scenario:
 
 
 def _scenario_chunk(key: str, build: Callable[[], Scenario], strategy: str, seed: int,
-                    draws: range, patients: range,
-                    patient_rewards: tuple[str, ...]) -> MicrosimChunk:
+                    draws: range, patients: range, patient_rewards: tuple[str, ...],
+                    n_patients: int) -> MicrosimChunk:
     scenario = _built(key, build)
     model = with_draws(scenario.strategies[strategy], scenario.n_draws)
     weights = reward_weights(model, scenario.discount, scenario.correction)
-    return simulate_chunk(model, seed, draws, patients, weights=weights,
-                          patient_rewards=patient_rewards)
+    chunk = simulate_chunk(model, seed, draws, patients, weights=weights,
+                           patient_rewards=patient_rewards)
+    return chunk.reduced(n_patients) if patients.start == 0 and len(patients) == n_patients \
+        else chunk
 
 
 def simulate_scenario_distributed(build: Callable[[], Scenario], n_patients: int | None,
@@ -150,7 +152,7 @@ def simulate_scenario_distributed(build: Callable[[], Scenario], n_patients: int
     def run(client: Client) -> dict[str, list[MicrosimChunk]]:
         shared = client.scatter(build, broadcast=True)
         futures = {client.submit(_scenario_chunk, key, shared, name, seed, draws, patients,
-                                 keep[name], pure=False): name
+                                 keep[name], n, pure=False): name
                    for name, draws, patients in tasks}
         chunks: dict[str, list[MicrosimChunk]] = {name: [] for name in scenario.strategies}
         for done, future in enumerate(as_completed(futures), start=1):
