@@ -145,6 +145,7 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
         acc = np.empty((n_rewards, _LANES))
         mult = np.empty((n_rewards, _LANES, n_states))
         spread = np.zeros((4, n_states), dtype=np.int64)
+        uniform = np.empty(_LANES)
         end = min((b + 1) * block, n_patients)
         # Patients advance in lanes, a cycle at a time and one step per pass, so that their
         # dependency chains interleave; each patient's own arithmetic is unchanged.
@@ -169,11 +170,13 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
                 if t > 0:
                     tp = t - 1 if p_draw.shape[0] > 1 else 0
                     p_t, s_t = p_draw[tp], s_draw[tp]
-                    for lane in range(lanes):
+                    for lane in range(lanes):           # the uniforms first: no gathers
                         stream[lane] += _GAMMA
+                        uniform[lane] = _unit(_splitmix(stream[lane]))
+                    for lane in range(lanes):
                         lvl = 0 if in_group is None else min(dur[lane], last_u)
                         now = state[lane]
-                        j = _pick(p_t[lvl, now], _unit(_splitmix(stream[lane])))
+                        j = _pick(p_t[lvl, now], uniform[lane])
                         state[lane] = s_t[lvl, now, j]
                 # Four interleaved tallies, so that patients in the same state do not wait
                 # on one another's increments.
