@@ -27,12 +27,12 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numba
 import numpy as np
+from _timing import best_of, median, timed
 
 from equipoise.datasets.models import example_path
 from equipoise.economics.cea import cost_effectiveness
@@ -45,14 +45,6 @@ from equipoise.simulation.strategies import load_strategies
 SEED = 7
 KEEP = ("cost", "qaly")
 
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def equipoise_run(scenario: Scenario, n: int) -> dict[str, Microsimulation]:
@@ -113,7 +105,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--patients", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--dask-patients", type=int, action="append",
                     help="patients per draw for the Dask runs (repeatable; default 1000 and "
                          "10000: fixed costs dominate the first, simulation the second)")
@@ -125,18 +117,20 @@ def main() -> None:
     scenario = load_strategies(example_path("anxiety"))
     cycles = scenario.n_cycles * len(scenario.strategies)
     equipoise_run(scenario, 1000)                              # compile (cached on disk)
-    t_eq, runs = best_of(args.repeat, lambda: equipoise_run(scenario, args.n))
+    times, runs = timed(args.repeat, lambda: equipoise_run(scenario, args.n))
     numba.set_num_threads(1)
-    t_eq1, _ = best_of(args.repeat, lambda: equipoise_run(scenario, args.n))
+    times1, _ = timed(args.repeat, lambda: equipoise_run(scenario, args.n))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    t_eq = min(times)
     n_np = min(args.n, 200_000)
     t_np, ref = best_of(1, lambda: numpy_run(scenario, n_np, np.random.default_rng(SEED)))
     pc = args.n * cycles
     print(f"\n(1) throughput, {args.n:,} patients x {scenario.n_cycles} cycles x "
           f"{len(scenario.strategies)} strategies")
-    print(f"  equipoise, {numba.config.NUMBA_NUM_THREADS} threads  {t_eq:8.3f} s  "
-          f"{pc / t_eq / 1e6:8.1f} M patient-cycles/s")
-    print(f"  equipoise, 1 thread    {t_eq1:8.3f} s  {pc / t_eq1 / 1e6:8.1f} M patient-cycles/s")
+    for label, ts in ((f"{numba.config.NUMBA_NUM_THREADS} threads", times),
+                      ("1 thread ", times1)):
+        print(f"  equipoise, {label}  best {min(ts):7.3f} s  {pc / min(ts) / 1e6:7.1f} M "
+              f"patient-cycles/s; median of {len(ts)} {pc / median(ts) / 1e6:7.1f} M/s")
     print(f"  NumPy ({n_np:,} patients) {t_np:8.3f} s  "
           f"{n_np * cycles / t_np / 1e6:8.1f} M patient-cycles/s")
     print(f"  ratio equipoise / NumPy per patient-cycle: "

@@ -29,12 +29,12 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 import pandas as pd
+from _timing import best_of
 from heormodel.models import MicrosimModel
 from heormodel.run import run_psa
 
@@ -56,14 +56,6 @@ COST = {"No Treatment": np.array([2000.0, 4000, 15000, 0]),
 QALY = {"No Treatment": np.array([1.0, 0.75, 0.5, 0]),
         "Treatment": np.array([1.0, 0.95, 0.5, 0])}
 
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 # --- equipoise --------------------------------------------------------------------------------

@@ -523,7 +523,11 @@ def assemble_chunks(model: MultiStateModel, seed: int, n_patients: int,
     for chunk in chunks:
         d = slice(chunk.draws.start, chunk.draws.stop)
         counts[d] += chunk.counts
+        whole = (len(chunk.draws), len(chunk.patients)) == (model.n_draws, n_patients)
         for name, block in chunk.totals.items():
+            if whole:                           # one chunk is the whole run: no copy
+                totals[name] = block
+                continue
             if name not in totals:
                 totals[name] = np.empty((model.n_draws, n_patients))
             totals[name][d, chunk.patients.start:chunk.patients.stop] = block
