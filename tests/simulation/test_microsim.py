@@ -21,6 +21,7 @@ from equipoise.simulation.microsim import (
     microsimulate,
     reward_weights,
     simulate_chunk,
+    transition_weights,
 )
 from equipoise.simulation.model import Modifier, MultiStateModel
 from equipoise.simulation.outcomes import accumulate, cycle_weights, discount_weights
@@ -75,8 +76,10 @@ def _pick(row: np.ndarray, u: float) -> int:
 
 def _microsimulate_reference(model: MultiStateModel, n: int, seed: int,
                              weights: dict[str, np.ndarray],
+                             moves: dict[str, np.ndarray] | None = None,
                              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One patient and one cycle at a time, as Krijkamp et al.'s Appendix B loop."""
+    """One patient and one cycle at a time, as Krijkamp et al.'s Appendix B loop; a move's
+    transition reward is added before the new state's reward."""
     p = model.transitions_by_duration()
     rewards = {name: model.reward_by_duration(name) for name in model.rewards}
     n_draws, t_max, s_count = model.n_draws, model.n_cycles, len(model.states)
@@ -97,7 +100,11 @@ def _microsimulate_reference(model: MultiStateModel, n: int, seed: int,
             s, dur = _pick(model.initial, u[0]), 0
             for t in range(t_max + 1):
                 if t > 0:
+                    before = s
                     s = _pick(at(p, d, t - 1, dur)[s], u[t])
+                    for name, xr in model.transition_rewards.items():
+                        row = xr[d if xr.shape[0] > 1 else 0, t - 1 if xr.shape[1] > 1 else 0]
+                        totals[name][d, i] += float(row[before, s]) * (moves or {})[name][t]
                 counts[d, t, s] += 1
                 for name, r in rewards.items():
                     mult = 1.0
@@ -277,8 +284,12 @@ def small_models(draw: st.DrawFn) -> MultiStateModel:
                           tuple(draw(st.lists(st.sampled_from(states), min_size=1, unique=True))),
                           lo, lo + draw(st.floats(0, 1)), draw(st.integers(0, 2)))
                  for lo in draw(st.lists(st.floats(0, 2), max_size=2))]
+    moves = {"cost": rng.normal(size=(d if draw(st.booleans()) else 1,
+                                      t if draw(st.booleans()) else 1, s, s))
+             } if draw(st.booleans()) else {}
     return MultiStateModel.build(states, initial, p, t, rewards, by_duration=by_duration,
-                                 duration_states=group, modifiers=modifiers)
+                                 duration_states=group, modifiers=modifiers,
+                                 transition_rewards=moves)
 
 
 @settings(max_examples=60, deadline=None)
@@ -290,7 +301,8 @@ def test_compiled_runs_equal_the_slow_oracle_exactly_for_any_chunking(
     run = microsimulate(model, n, seed, discount=discount, correction=correction,
                         chunk_size=chunk)
     counts, totals = _microsimulate_reference(
-        model, n, seed, reward_weights(model, discount, correction))
+        model, n, seed, reward_weights(model, discount, correction),
+        transition_weights(model, discount))
     assert np.array_equal(run.counts, counts)
     assert (run.counts.sum(axis=-1) == n).all()
     for name, want in totals.items():
@@ -455,3 +467,41 @@ def test_bad_run_settings_are_refused() -> None:
                        weights=reward_weights(model, 0.03, "none"))
     with pytest.raises(ModelError, match="weights must name every reward"):
         simulate_chunk(model, 1, range(1), range(10), weights={})
+
+
+def test_a_transition_reward_is_the_expected_cost_of_its_moves_in_cohort_and_patients() -> None:
+    # A one-off cost of 1,000 on falling sick (H -> S1) and of 5,000 on dying from any state,
+    # in the simple Sick-Sicker model: the cohort's expected total is the hand sum over cycles
+    # of share in H x p(H->S1) x 1000 + share alive x p(-> D) x 5000, discounted to the cycle.
+    from equipoise.simulation.outcomes import accumulate_transitions
+    from equipoise.simulation.run import simulate_scenario
+    from equipoise.simulation.scenario import Scenario
+
+    base = _sick_sicker("No Treatment", extended=False)
+    p = base.transitions[0, 0]
+    moves = np.zeros((4, 4))
+    moves[0, 1] = 1000.0
+    moves[:3, 3] = 5000.0
+    model = MultiStateModel.build(base.states, base.initial, base.transitions, base.n_cycles,
+                                  base.rewards, transition_rewards={"cost": moves,
+                                                                    "events": moves > 0})
+    trace = cohort_trace(model)[0]
+    w = discount_weights(model.n_cycles, 0.03)
+    want = sum(w[t] * (trace[t - 1, 0] * p[0, 1] * 1000
+                       + trace[t - 1, :3] @ p[:3, 3] * 5000)
+               for t in range(1, model.n_cycles + 1))
+    moves_w = transition_weights(model, 0.03)
+    got = accumulate_transitions(cohort_trace(model), model.transitions,
+                                 model.transition_rewards["cost"], moves_w["cost"])[0]
+    assert got == pytest.approx(want, rel=1e-12)
+    scenario = Scenario("t", "t", {"a": model}, {}, "cost", "qaly",
+                        {"cost": 0.03, "qaly": 0.03, "events": 0.03}, "none", "year", "USD",
+                        method="cohort")
+    cohort = simulate_scenario(scenario).outcomes["a"].totals["cost"][0]
+    state_part = accumulate(cohort_trace(model), model.rewards["cost"],
+                            discount_weights(model.n_cycles, 0.03))[0]
+    assert cohort == pytest.approx(state_part + want, rel=1e-12)
+    micro = microsimulate(model, 20000, 5, discount=0.03, correction="none")
+    assert abs(micro.means["cost"][0] - cohort) < 3 * micro.mcse["cost"][0]
+    # "events" counts discounted moves: at most one death per patient, at least one per death
+    assert (micro.totals["events"] >= 0).all()

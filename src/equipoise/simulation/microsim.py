@@ -123,10 +123,12 @@ def _uniforms(seed: np.uint64, draw: int, patient: int, n: int, trait: bool) -> 
 def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: int,
             init_cum: Float, cum: Float, succ: Int, rewards: Float, weights: Float,
             in_group: Int | None, mod_reward: Int, mod_states: Any, mod_low: Float,
-            mod_span: Float, mod_trait: Int, counts: Int, totals: Float) -> None:
+            mod_span: Float, mod_trait: Int, counts: Int, totals: Float, trans: Float,
+            trans_weights: Float, has_trans: bool) -> None:
     # cum, succ (D|1, T|1, U|1, S, K): each row's K possible next states and their cumulative
     # probabilities (see _sparse); rewards (D|1, R, T+1|1, U|1, S); weights (R, T+1).
     # in_group is None when nothing depends on duration: numba then compiles without `dur`.
+    # trans (D|1, R, T|1, S, S) with trans_weights (R, T+1): rewards of the move into cycle t.
     n_draws, n_blocks, n_points, n_states = counts.shape
     n_rewards, n_mod = rewards.shape[1], mod_reward.shape[0]
     last_u, last_ur = cum.shape[2] - 1, rewards.shape[3] - 1
@@ -136,6 +138,7 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
         p_draw = cum[d if cum.shape[0] > 1 else 0]
         s_draw = succ[d if succ.shape[0] > 1 else 0]
         r_draw = rewards[d if rewards.shape[0] > 1 else 0]
+        x_draw = trans[d if trans.shape[0] > 1 else 0]
         tally = counts[d, b]
         draw_key = _draw_key(seed, draw0 + d)
         stream = np.empty(_LANES, dtype=np.uint64)
@@ -146,6 +149,7 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
         mult = np.empty((n_rewards, _LANES, n_states))
         spread = np.zeros((4, n_states), dtype=np.int64)
         uniform = np.empty(_LANES)
+        prev = np.empty(_LANES, dtype=np.int64)
         end = min((b + 1) * block, n_patients)
         # Patients advance in lanes, a cycle at a time and one step per pass, so that their
         # dependency chains interleave; each patient's own arithmetic is unchanged.
@@ -173,11 +177,19 @@ def _kernel(seed: np.uint64, draw0: int, patient0: int, n_patients: int, block: 
                     for lane in range(lanes):           # the uniforms first: no gathers
                         stream[lane] += _GAMMA
                         uniform[lane] = _unit(_splitmix(stream[lane]))
+                    if has_trans:
+                        prev[:lanes] = state[:lanes]
                     for lane in range(lanes):
                         lvl = 0 if in_group is None else min(dur[lane], last_u)
                         now = state[lane]
                         j = _pick(p_t[lvl, now], uniform[lane])
                         state[lane] = s_t[lvl, now, j]
+                    if has_trans:                       # the move's rewards, before the state's
+                        x_t = x_draw[:, t - 1 if x_draw.shape[1] > 1 else 0]
+                        for r in range(n_rewards):
+                            wx = trans_weights[r, t]
+                            for lane in range(lanes):
+                                acc[r, lane] += x_t[r, prev[lane], state[lane]] * wx
                 # Four interleaved tallies, so that patients in the same state do not wait
                 # on one another's increments.
                 for lane in range(lanes):
@@ -331,21 +343,25 @@ def patient_reward_names(model: MultiStateModel,
     modified = {m.reward for m in model.modifiers}
     for name in model.rewards:
         if name not in patient_rewards and (model.reward_by_duration(name).shape[2] > 1
-                                            or name in modified):
-            raise ModelError(f"reward {name!r} depends on patient history, so it must be "
-                             "totalled patient by patient (add it to patient_rewards)")
+                                            or name in modified
+                                            or name in model.transition_rewards):
+            raise ModelError(f"reward {name!r} depends on patient history or on "
+                             "transitions, so it must be totalled patient by patient (add it "
+                             "to patient_rewards)")
     return [n for n in model.rewards if n in patient_rewards]
 
 
 def simulate_chunk(model: MultiStateModel, seed: int, draws: range, patients: range, *,
                    weights: Mapping[str, Float],
-                   patient_rewards: Collection[str] | None = None) -> MicrosimChunk:
+                   patient_rewards: Collection[str] | None = None,
+                   transition_weights: Mapping[str, Float] | None = None) -> MicrosimChunk:
     """Simulate patients ``patients`` of draws ``draws``; the unit a distributed run schedules.
 
     Patient numbers are global: patient p of draw d gets the same stream whichever chunk
     simulates it, so chunks can run anywhere, in any order, and be assembled exactly.
     ``weights`` maps every reward to its (T + 1,) weights (see `reward_weights`); only the
-    rewards in ``patient_rewards`` (default all) are totalled per patient.
+    rewards in ``patient_rewards`` (default all) are totalled per patient. A model with
+    transition rewards needs their ``transition_weights`` (see `transition_weights`).
     """
     seed = as_seed(seed)
     _check_range(draws, model.n_draws, "draws")
@@ -392,9 +408,47 @@ def simulate_chunk(model: MultiStateModel, seed: int, draws: range, patients: ra
                 np.array([names.index(m.reward) for m in mods], dtype=np.int64), mod_states,
                 np.array([m.low for m in mods], dtype=np.float64),
                 np.array([m.high - m.low for m in mods], dtype=np.float64),
-                np.array([m.trait for m in mods], dtype=np.int64), counts, totals)
+                np.array([m.trait for m in mods], dtype=np.int64), counts, totals,
+                *_transition_arrays(model, names, rows, t1, transition_weights))
     return MicrosimChunk(draws, patients, counts.sum(axis=1),
                          {name: totals[i] for i, name in enumerate(names)})
+
+
+def _transition_arrays(model: MultiStateModel, names: list[str],
+                       rows: Callable[[Float], Float], t1: int,
+                       weights: Mapping[str, Float] | None) -> tuple[Float, Float, bool]:
+    """The kernel's (D|1, R, T|1, S, S) transition rewards, their weights, and whether any."""
+    s = len(model.states)
+    used = [n for n in names if n in model.transition_rewards]
+    if not used:
+        return np.zeros((1, 1, 1, s, s)), np.zeros((1, t1)), False
+    if weights is None or any(n not in weights for n in used):
+        raise ModelError(f"transition rewards {used} need their transition_weights")
+    arrays = [rows(model.transition_rewards[n]) if n in model.transition_rewards
+              else np.zeros((1, 1, s, s)) for n in names]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    stacked = np.ascontiguousarray(np.moveaxis(
+        np.array([np.broadcast_to(a, shape) for a in arrays], dtype=np.float64), 0, 1))
+    w = np.zeros((len(names), t1))
+    for i, n in enumerate(names):
+        if n in model.transition_rewards:
+            w[i] = np.asarray(weights[n], dtype=np.float64)
+    return stacked, w, True
+
+
+def transition_weights(model: MultiStateModel, discount: float | Mapping[str, float]
+                       ) -> dict[str, Float]:
+    """Weights of transition rewards for t = 0..T: discounting to the end of the cycle of the
+    move (no move leads into t = 0, and no within-cycle correction applies)."""
+    names = list(model.transition_rewards)
+    rates = {n: float(discount[n] if isinstance(discount, Mapping) else discount)
+             for n in names}
+    out = {}
+    for n in names:
+        w = discount_weights(model.n_cycles, rates[n], model.cycle_length)
+        w[0] = 0.0
+        out[n] = w
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -491,11 +545,13 @@ def microsimulate(model: MultiStateModel, n_patients: int, seed: int | np.random
     size = check_run(n_patients, chunk_size)
     seed = as_seed(seed)
     weights = reward_weights(model, discount, correction)
+    moves = transition_weights(model, discount)
     patient_reward_names(model, patient_rewards)
     draws = range(model.n_draws)
     return assemble_chunks(model, seed, n_patients, (
         simulate_chunk(model, seed, draws, range(start, min(start + size, n_patients)),
-                       weights=weights, patient_rewards=patient_rewards)
+                       weights=weights, patient_rewards=patient_rewards,
+                       transition_weights=moves)
         for start in range(0, n_patients, size)), weights=weights)
 
 

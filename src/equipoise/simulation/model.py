@@ -109,13 +109,16 @@ class MultiStateModel:
     cycle_length: float = 1.0                # years per cycle
     duration_states: tuple[int, ...] = ()    # indices of the states whose run length is `dur`
     modifiers: tuple[Modifier, ...] = ()
+    # name -> (D|1, T|1, S, S): accrued on moving from row state to column state in a cycle
+    transition_rewards: Mapping[str, Float] = field(default_factory=dict)
 
     @classmethod
     def build(cls, states: Sequence[str], initial: ArrayLike, transitions: ArrayLike,
               n_cycles: int, rewards: Mapping[str, ArrayLike] | None = None,
               cycle_length: float = 1.0, *, by_duration: bool = False,
               duration_states: Sequence[str] = (),
-              modifiers: Sequence[Modifier] = ()) -> MultiStateModel:
+              modifiers: Sequence[Modifier] = (),
+              transition_rewards: Mapping[str, ArrayLike] | None = None) -> MultiStateModel:
         """Validate and normalise shapes; errors name the state, cycle and draw at fault.
 
         Parameters
@@ -130,6 +133,12 @@ class MultiStateModel:
             resets it to 0. Required when ``by_duration`` is set.
         modifiers
             Per-patient baseline multipliers of rewards (`Modifier`).
+        transition_rewards
+            Rewards accrued on a transition (a one-off cost of switching, of death): name ->
+            ``(S, S)``, ``(T, S, S)`` or ``(D, T, S, S)``, entry ``[i, j]`` for a move from state
+            i to state j (staying is ``[i, i]``) in cycle t. A name that is not a state reward
+            becomes one with zero values. They accrue at the end of the cycle, discounted to
+            it, without within-cycle correction.
         """
         s = len(states)
         if len(set(states)) != s:
@@ -180,8 +189,16 @@ class MultiStateModel:
                                  f"have ({', '.join(rw) or 'no rewards'})")
             for name in m.states:
                 cls._index(states, name, f"modifier of {m.reward!r}")
+        tr = {name: _as_transitions(arr, s, n_cycles, False)
+              for name, arr in (transition_rewards or {}).items()}
+        for name, arr in tr.items():
+            if not np.isfinite(arr).all():
+                raise ModelError(f"transition reward {name!r} has a missing or infinite value")
+            if name not in rw:
+                rw[name] = _as_reward(np.zeros((1, s) if duration else s), s, n_cycles, name,
+                                      duration)
         return cls(tuple(states), init, np.clip(p, 0.0, 1.0), n_cycles, rw, cycle_length,
-                   group, tuple(modifiers))
+                   group, tuple(modifiers), tr)
 
     @staticmethod
     def _index(states: Sequence[str], name: str, what: str) -> int:
@@ -191,7 +208,8 @@ class MultiStateModel:
 
     @property
     def n_draws(self) -> int:
-        sizes = {self.transitions.shape[0], *(r.shape[0] for r in self.rewards.values())}
+        sizes = {self.transitions.shape[0], *(r.shape[0] for r in self.rewards.values()),
+                 *(r.shape[0] for r in self.transition_rewards.values())}
         sizes.discard(1)
         if len(sizes) > 1:
             raise ModelError(f"draw axes disagree: {sorted(sizes)}")

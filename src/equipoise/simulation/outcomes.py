@@ -53,3 +53,13 @@ def accumulate(trace: Float, reward: Float, weights: Float) -> Float:
     """Sum over cycles and states of trace · reward · weights; trace (D, T+1, S) -> (D,)."""
     return np.asarray(np.einsum("dts,dts,t->d", trace,
                                 np.broadcast_to(reward, trace.shape), weights))
+
+
+def accumulate_transitions(trace: Float, transitions: Float, reward: Float,
+                           weights: Float) -> Float:
+    """Expected transition rewards: sum over t = 1..T of weights[t] times the expected reward
+    of the moves from t - 1 to t, trace (D, T+1, S), transitions and reward (D|1, T|1, S, S)."""
+    d, t1, s = trace.shape
+    p = np.broadcast_to(transitions, (d, t1 - 1, s, s))
+    r = np.broadcast_to(reward, (d, t1 - 1, s, s))
+    return np.asarray(np.einsum("dts,dtsk,dtsk,t->d", trace[:, :-1], p, r, weights[1:]))

@@ -24,9 +24,10 @@ from equipoise.simulation.microsim import (
     check_run,
     reward_weights,
     simulate_chunk,
+    transition_weights,
 )
 from equipoise.simulation.model import Float, MultiStateModel
-from equipoise.simulation.outcomes import accumulate
+from equipoise.simulation.outcomes import accumulate, accumulate_transitions
 from equipoise.simulation.scenario import Scenario
 
 Progress = Callable[[int, int], None]       # (done, total) units of work
@@ -91,10 +92,11 @@ def with_draws(model: MultiStateModel, d: int) -> MultiStateModel:
     still meets each draw's patients with that draw's random numbers)."""
     if model.n_draws == d:
         return model
-    rewards = {k: np.broadcast_to(v, (d, *v.shape[1:])) for k, v in model.rewards.items()}
-    return replace(model, transitions=np.broadcast_to(model.transitions,
-                                                      (d, *model.transitions.shape[1:])),
-                   rewards=rewards)
+    def widen(v: Float) -> Float:
+        return np.broadcast_to(v, (d, *v.shape[1:]))
+    return replace(model, transitions=widen(model.transitions),
+                   rewards={k: widen(v) for k, v in model.rewards.items()},
+                   transition_rewards={k: widen(v) for k, v in model.transition_rewards.items()})
 
 
 def _microsimulation(model: MultiStateModel, scenario: Scenario, n_patients: int, seed: int,
@@ -103,11 +105,13 @@ def _microsimulation(model: MultiStateModel, scenario: Scenario, n_patients: int
     d = model.n_draws
 
     keep = patient_rewards(scenario, model)
+    moves = transition_weights(model, scenario.discount)
 
     def chunks() -> Iterator[MicrosimChunk]:
         for start in range(0, d, block):
             yield simulate_chunk(model, seed, range(start, min(start + block, d)),
-                                 range(n_patients), weights=weights, patient_rewards=keep)
+                                 range(n_patients), weights=weights, patient_rewards=keep,
+                                 transition_weights=moves)
             tick()
     return assemble_chunks(model, seed, n_patients, chunks(), weights=weights)
 
@@ -119,7 +123,8 @@ def patient_rewards(scenario: Scenario, model: MultiStateModel) -> tuple[str, ..
     roles = {scenario.cost, scenario.effect, scenario.life_years}
     modified = {m.reward for m in model.modifiers}
     return tuple(r for r in model.rewards
-                 if r in roles or r in modified or model.reward_by_duration(r).shape[2] > 1)
+                 if r in roles or r in modified or r in model.transition_rewards
+                 or model.reward_by_duration(r).shape[2] > 1)
 
 
 def simulate_scenario(scenario: Scenario, n_patients: int | None = None,
@@ -164,8 +169,12 @@ def simulate_scenario(scenario: Scenario, n_patients: int | None = None,
             occupancy = np.broadcast_to(cohort_trace(model), (d, model.n_cycles + 1,
                                                               len(model.states)))
             weights = reward_weights(model, scenario.discount, scenario.correction)
+            moves = transition_weights(model, scenario.discount)
             totals = {r: accumulate(occupancy, np.broadcast_to(
                           model.rewards[r], occupancy.shape), weights[r])
+                      + (accumulate_transitions(occupancy, model.transitions,
+                                                model.transition_rewards[r], moves[r])
+                         if r in model.transition_rewards else 0.0)
                       for r in model.rewards}
             mcse = {r: np.zeros(d) for r in model.rewards}
             tick()

@@ -176,5 +176,9 @@ def with_horizon(scenario: Scenario, n_cycles: int) -> Scenario:
         rewards = {r: _fit_time_axis(v, n_cycles + 1, f"strategy {name!r}'s reward {r!r}",
                                      defined)
                    for r, v in m.rewards.items()}
-        models[name] = replace(m, transitions=transitions, rewards=rewards, n_cycles=n_cycles)
+        moves = {r: _fit_time_axis(v, n_cycles,
+                                   f"strategy {name!r}'s transition reward {r!r}", defined)
+                 for r, v in m.transition_rewards.items()}
+        models[name] = replace(m, transitions=transitions, rewards=rewards, n_cycles=n_cycles,
+                               transition_rewards=moves)
     return replace(scenario, strategies=models)

@@ -24,6 +24,7 @@ from equipoise.simulation.microsim import (
     patient_reward_names,
     reward_weights,
     simulate_chunk,
+    transition_weights,
 )
 from equipoise.simulation.model import MultiStateModel
 from equipoise.simulation.run import (
@@ -70,6 +71,7 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
                      else -(-n_patients // n_workers))
     seed = as_seed(seed)
     weights = reward_weights(model, discount, correction)
+    moves = transition_weights(model, discount)
     patient_reward_names(model, patient_rewards)
     blocks = [(range(d, min(d + chunk_draws, model.n_draws)),
                range(p, min(p + size, n_patients)))
@@ -80,7 +82,7 @@ def microsimulate_distributed(model: MultiStateModel, n_patients: int,
         shared = client.scatter(model, broadcast=True)
         futures = [client.submit(simulate_chunk, shared, seed, draws, patients,
                                  weights=weights, patient_rewards=patient_rewards,
-                                 pure=False)
+                                 transition_weights=moves, pure=False)
                    for draws, patients in blocks]
         chunks: list[MicrosimChunk] = client.gather(futures)
         return chunks
@@ -108,7 +110,8 @@ def _scenario_chunk(key: str, build: Callable[[], Scenario], strategy: str, seed
     model = with_draws(scenario.strategies[strategy], scenario.n_draws)
     weights = reward_weights(model, scenario.discount, scenario.correction)
     chunk = simulate_chunk(model, seed, draws, patients, weights=weights,
-                           patient_rewards=patient_rewards)
+                           patient_rewards=patient_rewards,
+                           transition_weights=transition_weights(model, scenario.discount))
     return chunk.reduced(n_patients) if patients.start == 0 and len(patients) == n_patients \
         else chunk
 
