@@ -462,3 +462,44 @@ def test_the_example_in_the_format_documentation_compiles_with_and_without_draws
     assert scenario.labels == {"usual": "Usual care", "new": "New drug"}
     drawn = load_model(parse_document(text, "model-files.md"), draws=4, seed=0)
     assert drawn.strategies["new"].transitions.shape == (4, 1, 3, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transition rewards
+
+def _with_moves(tmp_path: Path, moves: str) -> Path:
+    path = _write(tmp_path, {})
+    path.write_text(path.read_text(encoding="utf-8") + moves, encoding="utf-8")
+    return path
+
+
+def test_a_transition_reward_adds_the_expected_cost_of_its_moves(tmp_path: Path) -> None:
+    moves = "transition_rewards:\n  cost:\n    well: {ill: 500}\n    ill: {dead: 2000 * t}\n"
+    plain = load_model(_write(tmp_path, {}))
+    scenario = load_model(_with_moves(tmp_path, moves))
+    model = scenario.strategies["usual"]
+    x = model.transition_rewards["cost"][0]
+    assert x[0, 0, 1] == 500 and x[2, 1, 2] == 2000 * 3 and x[:, 0, 0].sum() == 0
+    from equipoise.simulation.run import simulate_scenario
+    trace = cohort_trace(model)[0]
+    w = discount_weights(model.n_cycles, 0.035)
+    extra = sum(w[t] * (trace[t - 1, 0] * 0.1 * 500 + trace[t - 1, 1] * 0.2 * 2000 * t)
+                for t in range(1, model.n_cycles + 1))
+    got = simulate_scenario(scenario).outcomes["usual"].totals["cost"][0]
+    want = simulate_scenario(plain).outcomes["usual"].totals["cost"][0] + extra
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(("moves", "where"), [
+    ("transition_rewards:\n  cost:\n    well: {ill: -5}\n",
+     r"m.yaml:29:transition_rewards\.cost\.well\.ill: is -5 \(strategy 'Usual care'\); a cost "
+     r"must not be negative"),
+    ("transition_rewards:\n  price:\n    well: {ill: 5}\n",
+     r"m.yaml:28:transition_rewards\.price: is not one of the rewards"),
+    ("transition_rewards:\n  cost:\n    wel: {ill: 5}\n",
+     r"m.yaml:29:transition_rewards\.cost\.wel: unknown state 'wel'"),
+])
+def test_bad_transition_rewards_name_file_line_and_field(tmp_path: Path, moves: str,
+                                                        where: str) -> None:
+    with pytest.raises(ModelFileError, match=where):
+        load_model(_with_moves(tmp_path, moves))

@@ -35,6 +35,7 @@ from equipoise.simulation.scenario import METHODS, Assumption, Citation, Scenari
 FORMAT = "equipoise-model/1"
 TOP_LEVEL = ("format", "title", "description", "source", "cycle", "horizon", "method",
              "patients", "states", "initial", "duration", "parameters", "transitions", "rewards",
+             "transition_rewards",
              "roles", "discount", "correction", "currency", "modifiers", "strategies", "groups",
              "tracks", "assumptions")
 YEARS_PER = {"year": 1.0, "month": 1 / 12, "week": 7 / 365.25, "day": 1 / 365.25}
@@ -143,7 +144,9 @@ def _read(c: Checker, horizon_override: int | None) -> ModelSpec:
     transitions = _transitions(c, states, names, duration is not None)
     rewards = _rewards(c, states, names, duration is not None)
     strategies = _strategies(c, names, states, list(rewards))
-    return ModelSpec(states, horizon or 1, parameters, transitions, rewards, strategies, duration)
+    moves = _moves(c, states, names, list(rewards))
+    return ModelSpec(states, horizon or 1, parameters, transitions, rewards, strategies, duration,
+                     moves)
 
 
 def _states(c: Checker) -> list[str]:
@@ -243,6 +246,36 @@ def _rewards(c: Checker, states: list[str], names: list[str],
                     out[reward][state] = expr
     if c.present(("rewards",)) and not out:
         c.fail(("rewards",), "needs at least one reward (a cost and an effect)")
+    return out
+
+
+def _moves(c: Checker, states: list[str], names: list[str],
+           rewards: list[str]) -> dict[str, dict[str, dict[str, Expression]]]:
+    """``transition_rewards: {reward: {from: {to: expression}}}``; ``t`` is the cycle."""
+    out: dict[str, dict[str, dict[str, Expression]]] = {}
+    for reward, rows in c.mapping(("transition_rewards",), required=False).items():
+        path: PathT = ("transition_rewards", reward)
+        if reward not in rewards:
+            c.fail(path, f"is not one of the rewards ({', '.join(rewards) or 'none'}); give "
+                         "the reward its state values under `rewards` (0 where none)")
+            continue
+        if not isinstance(rows, dict):
+            c.fail(path, "must map origin states to {target: value}")
+            continue
+        out[reward] = {}
+        for origin, row in rows.items():
+            if not _state(c, (*path, origin), origin, states):
+                continue
+            if not isinstance(row, dict):
+                c.fail((*path, origin), "must map target states to values")
+                continue
+            out[reward][origin] = {}
+            for target, value in row.items():
+                cell = (*path, origin, target)
+                if _state(c, cell, target, states):
+                    expr = read_expression(c, cell, value, names, time=True, dur=False)
+                    if expr is not None:
+                        out[reward][origin][target] = expr
     return out
 
 

@@ -9,7 +9,7 @@ where it varies, the strategy, draw, cycle and duration level at fault.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,8 @@ class ModelSpec:
     rewards: dict[str, dict[str, Expression]]
     strategies: list[StrategySpec]
     duration: tuple[str, ...] | None
+    # reward -> origin -> target -> expression: a one-off reward of a move
+    moves: dict[str, dict[str, dict[str, Expression]]] = field(default_factory=dict)
 
 
 def _where(index: tuple[int, ...], shape: tuple[int, ...], first_cycle: int,
@@ -65,8 +67,10 @@ def _first(bad: NDArray[np.bool_]) -> tuple[int, ...]:
 
 
 def evaluate(c: Checker, spec: ModelSpec, strategy: StrategySpec, sampled: Mapping[str, Float],
-             *, cost: str, many: bool) -> tuple[Float, dict[str, Float]] | None:
-    """One strategy's transitions (D, T, U, S, S) and rewards (D, T+1, U, S), checked.
+             *, cost: str, many: bool
+             ) -> tuple[Float, dict[str, Float], dict[str, Float]] | None:
+    """One strategy's transitions (D, T, U, S, S), rewards (D, T+1, U, S) and transition
+    rewards (D, T, S, S), checked.
 
     ``sampled`` holds the parameter draws (empty without draws), ``cost`` the reward that must
     not be negative; ``many`` names the strategy in problems. None if there was a problem.
@@ -117,7 +121,24 @@ def evaluate(c: Checker, spec: ModelSpec, strategy: StrategySpec, sampled: Mappi
         for state, x in cells3.items():
             r[..., spec.states.index(state)] = x
         rewards[name] = r
-    return (p, rewards) if len(c.problems) == before else None
+    moves: dict[str, Float] = {}
+    for name, rows_m in spec.moves.items():
+        cells4 = {(a, b): _as3(e.evaluate(steps)) for a, row in rows_m.items()
+                  for b, e in row.items()}
+        for (a, b), x in cells4.items():
+            bad = ~np.isfinite(x) | ((x < 0) & (name == cost))
+            if bad.any():
+                i = _first(bad)
+                why = "a cost must not be negative" if np.isfinite(x[i]) \
+                    else "rewards must be finite"
+                c.fail(("transition_rewards", name, a, b),
+                       f"is {x[i]:.12g}{_where(i, x.shape, 1, who)}; {why}")
+        shape_m = np.broadcast_shapes((1, 1, 1), *(x.shape for x in cells4.values()))
+        m = np.zeros((*shape_m[:2], s, s))
+        for (a, b), x in cells4.items():
+            m[..., spec.states.index(a), spec.states.index(b)] = x[:, :, 0]
+        moves[name] = m
+    return (p, rewards, moves) if len(c.problems) == before else None
 
 
 def _row(c: Checker, origin: str, cells: list[tuple[str, Expression | None]],
@@ -157,10 +178,10 @@ def _row(c: Checker, origin: str, cells: list[tuple[str, Expression | None]],
 
 
 def build(c: Checker, spec: ModelSpec, strategy: StrategySpec,
-          arrays: tuple[Float, dict[str, Float]], initial: Float,
+          arrays: tuple[Float, dict[str, Float], dict[str, Float]], initial: Float,
           years: float) -> MultiStateModel:
     """The strategy's `MultiStateModel` (a Markov model unless it declares ``duration``)."""
-    p, rewards = arrays
+    p, rewards, moves = arrays
     by_duration = spec.duration is not None
     if not by_duration:        # the duration axis has length 1: a Markov model
         p, rewards = p[:, :, 0], {k: v[:, :, 0] for k, v in rewards.items()}
@@ -168,7 +189,8 @@ def build(c: Checker, spec: ModelSpec, strategy: StrategySpec,
         return MultiStateModel.build(spec.states, initial, p, spec.horizon, rewards, years,
                                      by_duration=by_duration,
                                      duration_states=spec.duration or (),
-                                     modifiers=strategy.modifiers)
+                                     modifiers=strategy.modifiers,
+                                     transition_rewards=moves)
     except ModelError as exc:
         c.fail(("strategies", strategy.name), str(exc))
         c.done()
