@@ -19,6 +19,7 @@ from equipoise.errors import (
     EvidenceFileError,
     EvidenceValidationError,
     FileProblem,
+    MeasureError,
     ModelError,
     ModelFileError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "EvidenceSet",
     "EvidenceValidationError",
     "FileProblem",
+    "MeasureError",
     "ModelError",
     "ModelFileError",
     "Source",

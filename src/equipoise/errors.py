@@ -9,6 +9,7 @@
      |    +-- EffectSizeError      unusable effect-size inputs, each ``study 'x': field: message``
      +-- CatalogueError            an unknown or ambiguous treatment, condition or outcome
      +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
+     +-- MeasureError              questionnaire answers that cannot be scored (names the item)
      +-- ModelError                a model or estimator used outside its declared constraints
           +-- ConvergenceError     an iterative estimator that did not converge
           +-- ModelFileError       model or strategy file problems, each ``file:line:field: ...``
@@ -70,6 +71,11 @@ class CatalogueError(EquipoiseError):
 
 class ComparisonError(EquipoiseError):
     """A comparison that cannot be built as asked."""
+
+
+class MeasureError(EquipoiseError):
+    """Questionnaire answers that cannot be scored: a missing, unknown or out-of-range answer
+    (never scored as zero), or an unknown instrument; the message names the item."""
 
 
 class ModelError(EquipoiseError):

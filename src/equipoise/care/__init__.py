@@ -1,0 +1,1 @@
+"""Care planning: measures, safety rules and plans for one patient (shared with the clinic)."""
