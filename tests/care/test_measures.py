@@ -103,9 +103,42 @@ def test_ham_a_items_run_0_to_4_and_lsas_has_fear_and_avoidance_per_situation() 
                           for k in ("fear", "avoidance")}).total == 144
 
 
-def test_cadss_is_not_scored_until_its_item_scale_has_a_source() -> None:
-    with pytest.raises(MeasureError, match="CADSS cannot be scored"):
-        score("cadss", [0])
+def test_cadss_scores_23_items_of_0_to_4_as_its_source_says() -> None:
+    # NCT04226963: "Each item is scored 0 (normal) to 4 (severe symptoms) with overall score
+    # ranges from 0 (normal) to 92 (severe symptoms)."
+    assert score("cadss", [4] * 23).total == 92
+    assert score("cadss", [0] * 23).total == 0
+    assert "NCT04226963" in instrument("cadss").cite(("cadss_scale",))
+    with pytest.raises(MeasureError, match="cadss item 3: answer 5 is outside 0-4"):
+        score("cadss", [0, 0, 5] + [0] * 20)
+    with pytest.raises(MeasureError, match="cadss: 28 answers given, 23 items expected"):
+        score("cadss", [0] * 28)
+
+
+# Worked examples from published FHIR examples (arithmetic checked):
+# MII PROMs module (kerndatensatzmodul-proms): PHQ-9 "9 questions x 3 points = 27" and GAD-7
+# "2+3+2+1+2+1+2 = 13 (moderate anxiety)"; PACIO sample data: one patient's monthly GAD-7
+# totals 6, 5, 5, 4, 3 (mild, mild, mild, minimal, minimal).
+def test_phq9_worked_example_all_nearly_every_day_is_27_severe() -> None:
+    got = score("phq9", ["LA6571-9"] * 9)
+    assert (got.total, got.band.label, got.band.code) == (27, "severe", "LA6712-9")
+    assert got.flags and got.flags[0].id == "phq9-item9"
+
+
+def test_gad7_worked_example_is_13_moderate() -> None:
+    got = score("gad7", [2, 3, 2, 1, 2, 1, 2])
+    assert (got.total, got.band.label) == (13, "moderate")
+
+
+@pytest.mark.parametrize(("items", "total", "band"), [
+    ([1, 1, 1, 1, 0, 1, 1], 6, "mild"),
+    ([1, 1, 1, 0, 0, 1, 1], 5, "mild"),
+    ([1, 1, 1, 0, 0, 0, 1], 4, "minimal"),
+    ([0, 1, 1, 0, 0, 0, 1], 3, "minimal"),
+])
+def test_gad7_worked_monthly_series(items: list[int], total: int, band: str) -> None:
+    got = score("gad7", items)
+    assert (got.total, got.band.label) == (total, band)
 
 
 @given(name=st.sampled_from(sorted(BANDS)), data=st.data())
@@ -155,6 +188,14 @@ def test_meaningful_and_reliable_change_use_the_cited_points() -> None:
     assert phq.meaningful_improvement and not phq.reliable_improvement  # IAPT: drop >= 6
     assert assess_change("phq9", 14, 8).reliable_improvement
     assert assess_change("gad7", 6, 10).meaningful_worsening
+
+
+def test_gad7_reliable_change_uses_the_published_index_of_6() -> None:
+    # Bischoff et al. 2020: RCI 5.59, rounded to 6; a cited case: GAD-7 12 -> 4 is reliable
+    assert assess_change("gad7", 12, 4).reliable_change is True
+    assert assess_change("gad7", 12, 7).reliable_change is False
+    assert assess_change("gad7", 12, 6).reliable_change is True
+    assert assess_change("phq9", 12, 4).reliable_change is None      # no published RCI held
 
 
 def test_reliable_change_index_follows_jacobson_and_truax() -> None:

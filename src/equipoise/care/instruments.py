@@ -1,8 +1,10 @@
 """Instruments as scoring rules: items, answer codes, ranges, bands and change rules, each cited.
 
 Built from the bundled definitions (`equipoise.datasets.instruments`). Only values the
-definitions source are encoded; a rule they mark UNSOURCED (GAD-7 remission) or UNVERIFIED
-(the CADSS item scale) is left out, so asking for it is an error, not a silent default.
+definitions source are encoded; a rule they mark UNSOURCED (GAD-7 remission) is left out, so
+asking for it is an error or None, never a silent default. Facts equipoise read itself for
+values the definitions leave UNVERIFIED (the CADSS item scale) come from
+``instrument_additions.json``, each with the words of its source.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from equipoise.datasets.instruments import INSTRUMENT_FILES, load_instrument_definition
+from equipoise.datasets.instruments import (
+    INSTRUMENT_FILES,
+    load_instrument_additions,
+    load_instrument_definition,
+)
 from equipoise.errors import MeasureError
 
 
@@ -66,6 +72,7 @@ class Instrument:
     partial_response: Rule | None = None
     remission: Rule | None = None      # remission at totals <= value
     reliable_improvement: Rule | None = None
+    reliable_change: Rule | None = None    # a published reliable change index, in points
     sources: Mapping[str, str] = field(default_factory=dict)
     caveats: tuple[str, ...] = ()
 
@@ -99,6 +106,7 @@ def _bands(raw: list[dict[str, Any]]) -> tuple[Band, ...]:
 
 def _gad7(d: Mapping[str, Any]) -> Instrument:
     change = d["change"]
+    rci = _addition("gad7", "reliable_change_index")
     items = tuple(Item(str(i["n"]), i.get("loinc"), i.get("text", ""))
                   for i in d["items"] if i.get("scored", True) and i["n"] <= 7)
     extra = {a["code"]: int(a["score"])
@@ -113,7 +121,9 @@ def _gad7(d: Mapping[str, Any]) -> Instrument:
         reliable_improvement=Rule("reliable improvement (IAPT)",
                                   change["reliableImprovementIAPT"]["pointsDecrease"],
                                   _src(change["reliableImprovementIAPT"]), "secondary source"),
-        sources=d["sources"],
+        reliable_change=Rule("reliable change index (Jacobson-Truax)", rci["value"],
+                             ("bischoff2020",), "5.59 rounded to 6"),
+        sources={**d["sources"], "bischoff2020": _cite(rci)},
         caveats=("remission: no sourced GAD-7 cut-off (the definition marks it UNSOURCED); "
                  "pass one explicitly to assess remission",))
 
@@ -163,9 +173,29 @@ def _lsas(d: Mapping[str, Any]) -> Instrument:
         caveats=(f"severity bands: confidence {bands['confidence']}",))
 
 
+def _addition(instrument_id: str, field_name: str) -> dict[str, Any]:
+    for entry in load_instrument_additions()["entries"]:
+        if (entry["instrument"], entry["field"]) == (instrument_id, field_name):
+            found: dict[str, Any] = entry
+            return found
+    raise MeasureError(f"{instrument_id}: no sourced {field_name.replace('_', ' ')}")
+
+
+def _cite(entry: Mapping[str, Any]) -> str:
+    return f"{entry['source']} ({entry['url']}): \"{entry['quote']}\""
+
+
 def _cadss(d: Mapping[str, Any]) -> Instrument:
-    raise MeasureError("CADSS cannot be scored: its item scale is not verified by a source "
-                       f"({d['itemScale']['range']})")
+    # The definition leaves the item scale UNVERIFIED; equipoise read one (instrument_additions).
+    scale = _addition("cadss", "item_scale")
+    v = scale["value"]
+    items = tuple(Item(str(n), None, f"item {n}") for n in range(1, int(v["items"]) + 1))
+    return Instrument(
+        d["id"], d["name"], items, (int(v["item_min"]), int(v["item_max"])),
+        (int(v["total_min"]), int(v["total_max"])),
+        (Band(int(v["total_min"]), int(v["total_max"]), "no severity bands"),),
+        ("cadss_scale",), sources={**d["sources"], "cadss_scale": _cite(scale)},
+        caveats=(scale["caveat"],))
 
 
 _BUILDERS = {"gad7": _gad7, "phq9": _phq9, "ham-a": _ham_a, "lsas": _lsas, "cadss": _cadss}

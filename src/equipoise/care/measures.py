@@ -135,7 +135,8 @@ class Change:
     remission: bool | None
     meaningful_improvement: bool | None    # reduction >= MCID
     meaningful_worsening: bool | None      # rise >= MCID
-    reliable_improvement: bool | None
+    reliable_improvement: bool | None      # IAPT's points
+    reliable_change: bool | None           # |change| >= a published reliable change index
 
 
 def _total(inst: Instrument, value: float | Score, what: str) -> float:
@@ -169,11 +170,13 @@ def assess_change(name: str, baseline: float | Score, current: float | Score, *,
         inst.remission.value if inst.remission is not None else None)
     mcid = inst.mcid.value if inst.mcid is not None else None
     reliable = inst.reliable_improvement.value if inst.reliable_improvement else None
+    rci = inst.reliable_change.value if inst.reliable_change else None
     return Change(inst.id, b, c, reduction, fraction, response, partial,
                   None if cut is None else c <= cut,
                   None if mcid is None else reduction >= mcid,
                   None if mcid is None else -reduction >= mcid,
-                  None if reliable is None else reduction >= reliable)
+                  None if reliable is None else reduction >= reliable,
+                  None if rci is None else abs(reduction) >= rci)
 
 
 def reliable_change_index(baseline: float, current: float, *, sd: float,

@@ -29,3 +29,12 @@ def load_instrument_definition(name: str) -> dict[str, Any]:
         "datasets", "data", "instruments", INSTRUMENT_FILES[name]).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+@cache
+def load_instrument_additions() -> dict[str, Any]:
+    """Instrument facts equipoise read itself (``instrument_additions.json``), each quoted."""
+    text = resources.files("equipoise").joinpath(
+        "datasets", "data", "instrument_additions.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
