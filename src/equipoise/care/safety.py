@@ -1,0 +1,210 @@
+"""Safety rules: contraindications, interactions, dose limits and monitoring, each cited.
+
+The rules live in a data table (``datasets/data/safety_rules.yaml``): every rule has an id, the
+options it applies to, a severity (absolute, relative or caution), the condition under which it
+fires, its text, and its source with the quoted words. This module reads and checks the table
+and screens a patient `Profile` against it. A rule that fires is never dropped: the planner
+lists every finding, and a blocked option keeps the rules that blocked it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from equipoise.errors import ModelError
+
+if TYPE_CHECKING:
+    from equipoise.care.profile import Profile
+
+SEVERITIES = ("absolute", "relative", "caution")
+# ``current_medications``: findings about what the patient already takes (e.g. a dose cap).
+OPTIONS = ("ketamine_iv", "esketamine", "ssri", "snri", "cbt", "current_medications")
+_WHEN_KEYS = ("condition", "medication_class", "medication", "dose_above", "age_above",
+              "age_at_most", "systolic_above", "diastolic_above", "pregnant", "breastfeeding")
+RULES_FILE = "safety_rules.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    """One cited rule: when it fires, what it says, and the words of its source."""
+
+    id: str
+    options: tuple[str, ...]
+    severity: str
+    when: Mapping[str, Any]
+    text: str
+    source: Source
+    quote: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "severity": self.severity, "text": self.text,
+                "source": f"{self.source.citation}; {self.source.url}; \"{self.quote}\""}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired for one option, and what in the profile made it fire."""
+
+    option: str
+    rule: SafetyRule
+    because: str
+
+
+@dataclass(frozen=True, eq=False)
+class RuleBook:
+    """The whole table: rules, the condition vocabulary, the medication catalogue, dosing and
+    monitoring entries."""
+
+    rules: tuple[SafetyRule, ...]
+    conditions: Mapping[str, tuple[str, ...]]
+    medications: Mapping[str, str]            # medication name -> class
+    sources: Mapping[str, Source]
+    dosing: Mapping[str, Any]
+    monitoring: Mapping[str, Any]
+
+    def match_condition(self, text: str) -> tuple[str, ...]:
+        """The condition ids whose terms occur in ``text`` as whole words."""
+        low = text.lower()
+        return tuple(cid for cid, terms in self.conditions.items()
+                     if any(re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", low)
+                            for t in terms))
+
+
+def _check_table(raw: Mapping[str, Any]) -> RuleBook:
+    problems: list[str] = []
+    sources = {k: Source(k, v["citation"], v["url"]) for k, v in raw["sources"].items()}
+    conditions = {k: tuple(str(t).lower() for t in v) for k, v in raw["conditions"].items()}
+    meds: dict[str, str] = {}
+    for cls, entry in raw["medications"].items():
+        if "source" in entry and entry["source"] not in sources:
+            problems.append(f"medications.{cls}: unknown source {entry['source']!r}")
+        for name in entry["names"]:
+            if name in meds:
+                problems.append(f"medications.{cls}: {name!r} is also in {meds[name]}")
+            meds[str(name).lower()] = cls
+    rules = []
+    for i, r in enumerate(raw["rules"]):
+        where = f"rules[{i}] ({r.get('id')})"
+        if r.get("severity") not in SEVERITIES:
+            problems.append(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        if r.get("source") not in sources:
+            problems.append(f"{where}: unknown source {r.get('source')!r}")
+        if not str(r.get("quote", "")).strip():
+            problems.append(f"{where}: needs the quoted words of its source")
+        for option in r.get("options", []):
+            if option not in OPTIONS:
+                problems.append(f"{where}: unknown option {option!r}")
+        for key, value in r.get("when", {}).items():
+            if key not in _WHEN_KEYS:
+                problems.append(f"{where}: unknown condition key {key!r}")
+            elif key == "condition":
+                problems += [f"{where}: unknown condition {c!r}" for c in value
+                             if c not in conditions]
+            elif key == "medication_class":
+                problems += [f"{where}: unknown medication class {c!r}" for c in value
+                             if c not in raw["medications"]]
+            elif key == "medication":
+                problems += [f"{where}: unknown medication {m!r}" for m in value
+                             if m not in meds]
+        if not problems:
+            rules.append(SafetyRule(r["id"], tuple(r["options"]), r["severity"], r["when"],
+                                    r["text"], sources[r["source"]], r["quote"]))
+    ids = [r["id"] for r in raw["rules"]]
+    problems += [f"rule id {x!r} appears twice" for x in {x for x in ids if ids.count(x) > 1}]
+    if problems:
+        raise ModelError(f"{RULES_FILE}: " + "; ".join(problems))
+    return RuleBook(tuple(rules), conditions, meds, sources, raw["dosing"], raw["monitoring"])
+
+
+@cache
+def load_rules() -> RuleBook:
+    """The bundled safety rules, checked (sources exist, severities and keys are known)."""
+    text = resources.files("equipoise").joinpath("datasets", "data", RULES_FILE).read_text(
+        encoding="utf-8")
+    return _check_table(yaml.safe_load(text))
+
+
+def _fires(rule: SafetyRule, p: Profile, book: RuleBook) -> str | None:
+    """Why ``rule`` fires for ``p`` (all its clauses hold), or None."""
+    w = rule.when
+    why: list[str] = []
+    if "condition" in w:
+        hit = [c for c in w["condition"] if c in p.conditions]
+        if not hit:
+            return None
+        why.append("condition " + ", ".join(c.replace("_", " ") for c in hit))
+    meds = list(p.medications)
+    if "medication_class" in w:
+        meds = [m for m in meds if book.medications.get(m.name) in w["medication_class"]]
+        if not meds:
+            return None
+    if "medication" in w:
+        meds = [m for m in meds if m.name in w["medication"]]
+        if not meds:
+            return None
+    if "dose_above" in w:
+        meds = [m for m in meds if m.dose_mg_per_day is not None
+                and m.dose_mg_per_day > float(w["dose_above"])]
+        if not meds:
+            return None
+    if {"medication_class", "medication"} & set(w):
+        why.append("taking " + ", ".join(
+            m.name + (f" {m.dose_mg_per_day:g} mg/day" if m.dose_mg_per_day is not None
+                      else "") for m in meds))
+    if "age_above" in w:
+        if not p.age > float(w["age_above"]):
+            return None
+        why.append(f"age {p.age:g}")
+    if "age_at_most" in w:
+        if not p.age <= float(w["age_at_most"]):
+            return None
+        why.append(f"age {p.age:g}")
+    if "systolic_above" in w or "diastolic_above" in w:
+        if p.vitals is None:
+            return None
+        s_lim, d_lim = w.get("systolic_above"), w.get("diastolic_above")
+        high = (s_lim is not None and p.vitals.systolic > s_lim) or (
+            d_lim is not None and p.vitals.diastolic > d_lim)
+        if not high:
+            return None
+        why.append(f"blood pressure {p.vitals.systolic:g}/{p.vitals.diastolic:g} mmHg")
+    for flag in ("pregnant", "breastfeeding"):
+        if flag in w:
+            if bool(getattr(p, flag)) != bool(w[flag]):
+                return None
+            why.append(flag)
+    return "; ".join(why)
+
+
+def screen(profile: Profile, options: Sequence[str] = OPTIONS) -> list[Finding]:
+    """Every rule that fires for ``profile`` on any of ``options``, in table order."""
+    book = load_rules()
+    out: list[Finding] = []
+    for rule in book.rules:
+        because = _fires(rule, profile, book)
+        if because is None:
+            continue
+        out.extend(Finding(o, rule, because) for o in rule.options if o in options)
+    return out
+
+
+def status(findings: Sequence[Finding], option: str) -> str:
+    """``blocked`` (an absolute rule), ``caution`` (relative or caution) or ``eligible``."""
+    severities = {f.rule.severity for f in findings if f.option == option}
+    if "absolute" in severities:
+        return "blocked"
+    return "caution" if severities else "eligible"
