@@ -107,14 +107,19 @@ def score(name: str, answers: Answers) -> Score:
     inst = instrument(name)
     items = item_scores(name, answers)
     total = sum(items)
-    flags: tuple[Flag, ...] = ()
-    if inst.id == "phq9" and items[8] > 0:
-        flags = (Flag("phq9-item9", "urgent",
-                      f"PHQ-9 item 9 (thoughts of self-harm) answered {items[8]}: same-day "
-                      "clinician review; item 9 misses many at-risk patients, so pair it with "
-                      "a dedicated suicide-risk screen",
-                      inst.cite(("simon2013", "va2016", "inpatient2021"))),)
+    flags = (item9_flag(items[8]),) if inst.id == "phq9" and items[8] > 0 else ()
     return Score(inst.id, items, total, inst.band(total), flags)
+
+
+def item9_flag(answer: int) -> Flag:
+    """The urgent flag for a PHQ-9 item 9 answer above 0 (any such answer raises it)."""
+    if not 1 <= answer <= 3:
+        raise MeasureError(f"phq9 item 9: an answer of {answer!r} raises no flag (1-3 do)")
+    return Flag("phq9-item9", "urgent",
+                f"PHQ-9 item 9 (thoughts of self-harm) answered {answer}: same-day clinician "
+                "review; item 9 misses many at-risk patients, so pair it with a dedicated "
+                "suicide-risk screen",
+                instrument("phq9").cite(("simon2013", "va2016", "inpatient2021")))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from equipoise.cli import (
     evidence_cmd,
     meta_cmd,
     nma_cmd,
+    plan_cmd,
     simulate_cmd,
 )
 from equipoise.errors import EquipoiseError, EvidenceValidationError, ModelFileError
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence_cmd.register(sub)
     meta_cmd.register(sub)
     nma_cmd.register(sub)
+    plan_cmd.register(sub)
     simulate_cmd.register(sub)
     return parser
 
