@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from equipoise.care.safety import load_rules
 from equipoise.errors import ModelError
@@ -49,7 +50,8 @@ def ketamine_dose(weight_kg: float, *, mg_per_kg: float | None = None,
     if cap_mg is not None and not (math.isfinite(cap_mg) and cap_mg > 0):
         raise ModelError(f"cap_mg must be a positive number, got {cap_mg!r}")
     lo, hi = (float(x) for x in table["range_mg_per_kg"])
-    mg = round(per_kg * weight_kg, 1)
+    # to 0.1 mg, halves up as a pump is set (0.5 x 52.3 kg = 26.15 -> 26.2 mg)
+    mg = float(Decimal(repr(per_kg * weight_kg)).quantize(Decimal("0.1"), ROUND_HALF_UP))
     capped = cap_mg is not None and mg > cap_mg
     if capped and cap_mg is not None:
         mg = cap_mg

@@ -119,6 +119,15 @@ def _notes(profile: Profile, option: str) -> list[str]:
         notes.append("prior SSRI non-response recorded: the model's SSRI response comes from "
                      "first-line trials and likely overstates a second SSRI; an SNRI switch or "
                      "a non-SSRI option may suit better")
+    book = load_rules()
+    current = [m for m in profile.medications if book.medications.get(m.name) in
+               ("ssri", "snri")]
+    if current and option in ("ssri", "ssri+cbt", "ketamine-bridge"):
+        names = ", ".join(m.name + (f" {m.dose_mg_per_day:g} mg/day" if m.dose_mg_per_day
+                                    else "") for m in current)
+        notes.append(f"already taking {names}: the schedule reviews it instead of starting "
+                     "escitalopram; continuing, titrating or switching is the prescriber's "
+                     "decision")
     if "infrequent_visits" in profile.preferences and option in INFUSION_OPTIONS:
         notes.append("the induction needs three clinic visits a week for two weeks, against "
                      "the stated preference for infrequent visits")
@@ -161,7 +170,8 @@ def _expected(profile: Profile, options: Sequence[str], *, draws: int, patients:
     return out
 
 
-def _schedule(option: str | None, start: dt.date) -> list[Event]:
+def _schedule(option: str | None, start: dt.date,
+              current_antidepressant: str | None = None) -> list[Event]:
     if option is None:
         return []
     out: list[Event] = []
@@ -175,7 +185,13 @@ def _schedule(option: str | None, start: dt.date) -> list[Event]:
         out.append(Event(start + 14 * day, "induction review",
                          "response assessment; maintenance infusions on relapse "
                          "(care.measures.RelapseRule)"))
-    if option in ("ssri", "ssri+cbt", "ketamine-bridge"):
+    if option in ("ssri", "ssri+cbt", "ketamine-bridge") and current_antidepressant:
+        out.append(Event(start, f"review {current_antidepressant}",
+                         "already taking an SSRI/SNRI: decide whether to continue, titrate or "
+                         "switch (escitalopram starts at 10 mg if switched)"))
+        out.append(Event(start + 56 * day, "antidepressant response assessment (week 8)",
+                         "response rate in the evidence measured at week 8 (SSRI-DAV04-03)"))
+    elif option in ("ssri", "ssri+cbt", "ketamine-bridge"):
         rules = load_rules().dosing["escitalopram"]
         out.append(Event(start, "start escitalopram",
                          f"{rules['start_mg']} mg once daily (\"{rules['quote']}\")"))
@@ -252,7 +268,10 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
                           "by hand; it was not screened", ""))
     current = tuple(f.rule.to_dict() | {"because": f.because} for f in findings
                     if f.option == "current_medications")
-    return Plan(profile.name, tuple(ranked), top, dose, tuple(_schedule(top, start)),
+    on_antidepressant = next((m.name for m in profile.medications
+                              if book.medications.get(m.name) in ("ssri", "snri")), None)
+    return Plan(profile.name, tuple(ranked), top, dose,
+                tuple(_schedule(top, start, on_antidepressant)),
                 monitoring if top in INFUSION_OPTIONS else (),
                 tuple(_measurements(top)), tuple(flags), current,
                 {"option": top, **expected.get(top or "", {}),
