@@ -95,3 +95,18 @@ def test_the_cli_writes_every_format(tmp_path: object, fmt: str) -> None:
         assert data.get("resourceType", "plan") in ("Bundle", "plan")
     else:
         assert "not medical advice" in out
+
+
+def test_the_cli_adds_the_comparison_cells_of_each_option(tmp_path: object) -> None:
+    path = f"{tmp_path}/p.yaml"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(PATIENT + "diagnoses: [GAD]\nstart_date: 2026-12-01\n")
+    out = subprocess.run([sys.executable, "-m", "equipoise.cli.main", "plan", path,
+                          "--format", "json"], capture_output=True, text=True, check=True)
+    plan = json.loads(out.stdout)
+    assert plan["compare_condition"] == "GAD"
+    ssri = next(o for o in plan["options"] if o["treatment"] == "ssri")
+    cells = {(c["treatment"], c["dimension"]) for c in ssri["compare"] if c["sources"]}
+    assert ("escitalopram", "efficacy") in cells
+    bridge = next(o for o in plan["options"] if o["treatment"] == "ketamine-bridge")
+    assert {c["treatment"] for c in bridge["compare"]} == {"ketamine-iv", "escitalopram"}

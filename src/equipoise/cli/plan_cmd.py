@@ -16,6 +16,7 @@ from equipoise.care.planner import make_plan
 from equipoise.care.profile import read_profile
 from equipoise.cli.common import add_output_options
 from equipoise.cli.output import emit
+from equipoise.report.plan_evidence import attach_comparison
 from equipoise.report.plan_fhir import plan_bundle
 from equipoise.report.plan_html import plan_html
 from equipoise.report.plan_text import plan_text
@@ -53,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
         start = dt.date.fromisoformat(str(when)) if when else dt.date.today()
     except ValueError:
         args.usage(f"--start/start_date {when!r} is not a date like 2026-12-01")
-    plan = make_plan(profile, start=start, mg_per_kg=args.mg_per_kg, cap_mg=args.cap_mg,
-                     seed=args.seed).to_dict()
+    plan = attach_comparison(make_plan(profile, start=start, mg_per_kg=args.mg_per_kg,
+                                       cap_mg=args.cap_mg, seed=args.seed).to_dict(),
+                             profile.diagnoses)
     if args.format == "json":
         text = json.dumps(plan, indent=1) + "\n"
     elif args.format == "fhir":

@@ -24,6 +24,11 @@ def plan_text(plan: dict[str, Any]) -> str:
             out.append(f"      [{r['severity']}] {r['id']}: {r['text']} ({r['because']})")
         for n in o["notes"]:
             out.append(f"      note: {n}")
+        for c in o.get("compare", []):
+            if not c["sources"]:
+                continue
+            out.append(f"      evidence [{c['treatment']} / {c['dimension']}]: {c['headline']}"
+                       f" (certainty {c['certainty']}; rows {', '.join(c['sources'][:4])})")
     for r in plan["current_medications"]:
         out.append(f"  current medication [{r['severity']}] {r['id']}: {r['text']}")
     out += ["", f"Recommended: {plan['recommended']}"]
