@@ -236,3 +236,16 @@ def test_instrument_definitions_are_byte_identical_to_the_recorded_copies() -> N
     for name in ("gad7", "phq9", "ham-a", "cadss", "lsas"):
         raw = data.joinpath("instruments", f"{name}.json").read_bytes()
         assert hashlib.sha256(raw).hexdigest() in provenance, f"{name}.json changed"
+
+
+# HAM-A worked examples: the test file of the openEHR GDL common clinical models
+# (gdl-lang/common-clinical-models, gdl2/HAM-A.v1.test.yml), e.g. "gt0032|Total Score: 18".
+# Its severity labels follow another banding; only the totals are taken from it.
+@pytest.mark.parametrize(("items", "total"), [
+    ([1, 2, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1], 18),
+    ([2, 3, 2, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1], 26),
+    ([2, 3, 2, 3, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2], 31),
+    ([0] * 14, 0), ([1] * 14, 14), ([3] * 14, 42), ([4] * 14, 56),
+])
+def test_ham_a_worked_examples(items: list[int], total: int) -> None:
+    assert score("ham-a", items).total == total
