@@ -208,3 +208,74 @@ def status(findings: Sequence[Finding], option: str) -> str:
     if "absolute" in severities:
         return "blocked"
     return "caution" if severities else "eligible"
+
+
+@dataclass(frozen=True)
+class VitalLimits:
+    """In-infusion limits that hold or stop an infusion, set by the clinic's own protocol.
+
+    No label or guideline read gave numeric in-infusion limits (the safety rules table says so),
+    so there is no default: every limit is None until the clinic sets it, and a reading is then
+    judged against the clinic's numbers, which the result names as such.
+    """
+
+    hold_systolic_above: float | None = None
+    hold_diastolic_above: float | None = None
+    stop_systolic_above: float | None = None
+    stop_diastolic_above: float | None = None
+    stop_heart_rate_above: float | None = None
+    stop_spo2_below: float | None = None
+    basis: str = "the clinic's protocol (no published in-infusion limits were found)"
+
+    def __post_init__(self) -> None:
+        for name in ("hold_systolic_above", "hold_diastolic_above", "stop_systolic_above",
+                     "stop_diastolic_above", "stop_heart_rate_above", "stop_spo2_below"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not value > 0):
+                raise ModelError(f"{name} must be a positive number, got {value!r}")
+        for kind in ("systolic", "diastolic"):
+            hold = getattr(self, f"hold_{kind}_above")
+            stop = getattr(self, f"stop_{kind}_above")
+            if hold is not None and stop is not None and stop < hold:
+                raise ModelError(f"stop_{kind}_above ({stop:g}) is below hold_{kind}_above "
+                                 f"({hold:g})")
+
+    @property
+    def configured(self) -> bool:
+        return any(getattr(self, k) is not None for k in (
+            "hold_systolic_above", "hold_diastolic_above", "stop_systolic_above",
+            "stop_diastolic_above", "stop_heart_rate_above", "stop_spo2_below"))
+
+
+@dataclass(frozen=True)
+class VitalsAction:
+    """What a reading during an infusion calls for under the clinic's limits."""
+
+    action: str                     # "continue" | "hold" | "stop" | "no limits set"
+    reasons: tuple[str, ...]
+    basis: str
+
+
+def infusion_action(limits: VitalLimits, *, systolic: float, diastolic: float,
+                    heart_rate: float | None = None, spo2: float | None = None) -> VitalsAction:
+    """Judge one in-infusion reading: stop beats hold beats continue."""
+    if not limits.configured:
+        return VitalsAction("no limits set", ("the clinic has set no in-infusion limits",),
+                            limits.basis)
+    stop: list[str] = []
+    hold: list[str] = []
+    checks = ((systolic, limits.stop_systolic_above, "systolic", stop),
+              (diastolic, limits.stop_diastolic_above, "diastolic", stop),
+              (heart_rate, limits.stop_heart_rate_above, "heart rate", stop),
+              (systolic, limits.hold_systolic_above, "systolic", hold),
+              (diastolic, limits.hold_diastolic_above, "diastolic", hold))
+    for value, limit, what, bucket in checks:
+        if value is not None and limit is not None and value > limit:
+            bucket.append(f"{what} {value:g} above {limit:g}")
+    if spo2 is not None and limits.stop_spo2_below is not None and spo2 < limits.stop_spo2_below:
+        stop.append(f"SpO2 {spo2:g} below {limits.stop_spo2_below:g}")
+    if stop:
+        return VitalsAction("stop", tuple(stop), limits.basis)
+    if hold:
+        return VitalsAction("hold", tuple(hold), limits.basis)
+    return VitalsAction("continue", (), limits.basis)
