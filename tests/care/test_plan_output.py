@@ -110,3 +110,21 @@ def test_the_cli_adds_the_comparison_cells_of_each_option(tmp_path: object) -> N
     assert ("escitalopram", "efficacy") in cells
     bridge = next(o for o in plan["options"] if o["treatment"] == "ketamine-bridge")
     assert {c["treatment"] for c in bridge["compare"]} == {"ketamine-iv", "escitalopram"}
+
+
+def test_a_clinic_protocol_sets_the_hold_stop_limits_and_the_dose_cap(tmp_path: object) -> None:
+    patient, protocol = f"{tmp_path}/p.yaml", f"{tmp_path}/proto.yaml"
+    with open(patient, "w", encoding="utf-8") as fh:
+        fh.write("age: 40\nweight_kg: 150\nscores: {gad7: 16}\nstart_date: 2026-12-01\n")
+    with open(protocol, "w", encoding="utf-8") as fh:
+        fh.write("stop_systolic_above: 180\nhold_systolic_above: 160\ncap_mg: 60\n")
+    run = [sys.executable, "-m", "equipoise.cli.main", "plan", patient, "--format", "json"]
+    plan = json.loads(subprocess.run([*run, "--protocol", protocol], capture_output=True,
+                                     text=True, check=True).stdout)
+    assert plan["dose"]["mg"] == 60 and plan["dose"]["capped"]
+    (limits,) = [m for m in plan["monitoring"] if m["id"] == "MON-HOLD-STOP"]
+    assert "stop systolic above 180" in limits["text"] and "protocol" in limits["source"]
+    with open(protocol, "w", encoding="utf-8") as fh:
+        fh.write("stop_systolic_above: 150\nhold_systolic_above: 160\n")
+    bad = subprocess.run([*run, "--protocol", protocol], capture_output=True, text=True)
+    assert bad.returncode == 1 and "stop_systolic_above (150) is below" in bad.stderr

@@ -20,7 +20,7 @@ import numpy as np
 from equipoise.care.dose import Dose, ketamine_dose
 from equipoise.care.measures import Flag, item9_flag
 from equipoise.care.profile import Profile
-from equipoise.care.safety import Finding, load_rules, screen, status
+from equipoise.care.safety import Finding, VitalLimits, load_rules, screen, status
 from equipoise.simulation.files import parse_document
 from equipoise.simulation.run import simulate_scenario
 from equipoise.simulation.strategies import load_strategies
@@ -223,8 +223,13 @@ def _measurements(option: str | None) -> list[dict[str, str]]:
 
 def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = None,
               cap_mg: float | None = None, draws: int = 30, patients: int = 400,
-              seed: int = 0, horizon_weeks: int = 26) -> Plan:
-    """The plan for ``profile`` starting on ``start`` (see the module docstring)."""
+              seed: int = 0, horizon_weeks: int = 26,
+              limits: VitalLimits | None = None) -> Plan:
+    """The plan for ``profile`` starting on ``start`` (see the module docstring).
+
+    ``limits`` are the clinic's in-infusion hold/stop limits; without them the monitoring
+    section says that none are set (no published limits were found).
+    """
     findings = screen(profile)
     evidence = _evidence()
     options: list[Option] = []
@@ -256,8 +261,7 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
                      "source": f"{book.sources[m['source']].citation}; "
                                f"{book.sources[m['source']].url}; \"{m['quote']}\""}
                     for m in book.monitoring["infusion"]),
-                  {"id": "MON-HOLD-STOP", "text": book.monitoring["hold_stop"]["note"],
-                   "source": ""})
+                  _hold_stop(limits, book.monitoring["hold_stop"]["note"]))
     flags: list[Flag] = []
     item9 = profile.scores.get("phq9_item9")
     if item9 is not None and item9 > 0:
@@ -279,6 +283,20 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
                           "from the profile; band: 2.5-97.5% over parameter draws",
                  "ranking": "eligible before caution; within each, by the simulated share in "
                             "response or remission at week 12 (equipoise's design)"})
+
+
+def _hold_stop(limits: VitalLimits | None, note: str) -> dict[str, str]:
+    if limits is None or not limits.configured:
+        return {"id": "MON-HOLD-STOP", "text": note, "source": ""}
+    parts = [f"{name.replace('_', ' ')} {value:g}" for name, value in (
+        ("hold_systolic_above", limits.hold_systolic_above),
+        ("hold_diastolic_above", limits.hold_diastolic_above),
+        ("stop_systolic_above", limits.stop_systolic_above),
+        ("stop_diastolic_above", limits.stop_diastolic_above),
+        ("stop_heart_rate_above", limits.stop_heart_rate_above),
+        ("stop_spo2_below", limits.stop_spo2_below)) if value is not None]
+    return {"id": "MON-HOLD-STOP", "text": "In-infusion limits: " + "; ".join(parts),
+            "source": limits.basis}
 
 
 def _evidence() -> dict[str, tuple[dict[str, str], ...]]:

@@ -14,12 +14,15 @@ from typing import Any
 
 from equipoise.care.planner import make_plan
 from equipoise.care.profile import read_profile
+from equipoise.care.safety import VitalLimits
 from equipoise.cli.common import add_output_options
 from equipoise.cli.output import emit
+from equipoise.errors import FileProblem, ModelError, ModelFileError
 from equipoise.report.plan_evidence import attach_comparison
 from equipoise.report.plan_fhir import plan_bundle
 from equipoise.report.plan_html import plan_html
 from equipoise.report.plan_text import plan_text
+from equipoise.simulation.files import Checker, read_document
 
 
 def register(sub: Any) -> None:
@@ -33,8 +36,34 @@ def register(sub: Any) -> None:
     p.add_argument("--mg-per-kg", type=float, help="ketamine dose per kg (default 0.5)")
     p.add_argument("--cap-mg", type=float, help="the clinic's maximum ketamine dose in mg")
     p.add_argument("--seed", type=int, default=0, help="seed of the expected trajectory")
+    p.add_argument("--protocol", metavar="PROTOCOL.yaml",
+                   help="the clinic's protocol: in-infusion hold/stop limits "
+                        "(hold_systolic_above, hold_diastolic_above, stop_systolic_above, "
+                        "stop_diastolic_above, stop_heart_rate_above, stop_spo2_below), "
+                        "cap_mg and mg_per_kg; see docs/plan.md")
     add_output_options(p, ("table", "json", "html", "fhir"))
     p.set_defaults(run=run, usage=p.error)
+
+
+_LIMITS = ("hold_systolic_above", "hold_diastolic_above", "stop_systolic_above",
+           "stop_diastolic_above", "stop_heart_rate_above", "stop_spo2_below")
+
+
+def read_protocol(path: str) -> tuple[VitalLimits, dict[str, float]]:
+    """The clinic's protocol file: in-infusion limits and dosing settings, checked."""
+    c = Checker(read_document(path))
+    c.unknown_keys((), (*_LIMITS, "cap_mg", "mg_per_kg", "name"))
+    values = {k: c.number((k,), default=0.0, above=0.0) if c.present((k,)) else None
+              for k in (*_LIMITS, "cap_mg", "mg_per_kg")}
+    c.done()
+    try:
+        limits = VitalLimits(**{k: values[k] for k in _LIMITS},
+                             basis=f"the clinic's protocol ({path}); no published in-infusion "
+                                   "limits were found")
+    except ModelError as exc:
+        raise ModelFileError([FileProblem(path, 1, "(protocol)", str(exc))]) from exc
+    dosing = {k: v for k in ("cap_mg", "mg_per_kg") if (v := values[k]) is not None}
+    return limits, dosing
 
 
 def _example() -> str:
@@ -54,9 +83,12 @@ def run(args: argparse.Namespace) -> int:
         start = dt.date.fromisoformat(str(when)) if when else dt.date.today()
     except ValueError:
         args.usage(f"--start/start_date {when!r} is not a date like 2026-12-01")
-    plan = attach_comparison(make_plan(profile, start=start, mg_per_kg=args.mg_per_kg,
-                                       cap_mg=args.cap_mg, seed=args.seed).to_dict(),
-                             profile.diagnoses)
+    limits, protocol = (VitalLimits(), {}) if args.protocol is None \
+        else read_protocol(args.protocol)
+    plan = attach_comparison(make_plan(
+        profile, start=start, mg_per_kg=args.mg_per_kg or protocol.get("mg_per_kg"),
+        cap_mg=args.cap_mg or protocol.get("cap_mg"), seed=args.seed,
+        limits=limits).to_dict(), profile.diagnoses)
     if args.format == "json":
         text = json.dumps(plan, indent=1) + "\n"
     elif args.format == "fhir":
