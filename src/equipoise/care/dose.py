@@ -47,11 +47,13 @@ def ketamine_dose(weight_kg: float, *, mg_per_kg: float | None = None,
     for name, value in (("weight_kg", weight_kg), ("mg_per_kg", per_kg), ("minutes", mins)):
         if isinstance(value, bool) or not math.isfinite(value) or value <= 0:
             raise ModelError(f"{name} must be a positive number, got {value!r}")
-    if cap_mg is not None and not (math.isfinite(cap_mg) and cap_mg > 0):
+    if cap_mg is not None and (isinstance(cap_mg, bool) or not math.isfinite(cap_mg)
+                               or cap_mg <= 0):
         raise ModelError(f"cap_mg must be a positive number, got {cap_mg!r}")
     lo, hi = (float(x) for x in table["range_mg_per_kg"])
-    # to 0.1 mg, halves up as a pump is set (0.5 x 52.3 kg = 26.15 -> 26.2 mg)
-    mg = float(Decimal(repr(per_kg * weight_kg)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    # to 0.1 mg, halves up, in exact decimals (0.5 x 52.3 kg = 26.15 -> 26.2 mg)
+    mg = float((Decimal(repr(per_kg)) * Decimal(repr(float(weight_kg)))).quantize(
+        Decimal("0.1"), ROUND_HALF_UP))
     capped = cap_mg is not None and mg > cap_mg
     if capped and cap_mg is not None:
         mg = cap_mg

@@ -14,6 +14,7 @@ index).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -70,7 +71,9 @@ def _value(inst: Instrument, i: int, answer: Answer) -> int:
             answer = int(code)
         else:
             raise MeasureError(f"{where}: unknown answer code {code!r}")
-    if isinstance(answer, float) and answer.is_integer():
+    if isinstance(answer, numbers.Integral):          # numpy integers too
+        answer = int(answer)
+    if isinstance(answer, float | numbers.Real) and float(answer).is_integer():
         answer = int(answer)
     lo, hi = inst.item_range
     if not isinstance(answer, int) or not lo <= answer <= hi:
@@ -145,6 +148,8 @@ class Change:
 
 
 def _total(inst: Instrument, value: float | Score, what: str) -> float:
+    if isinstance(value, Score) and value.instrument != inst.id:
+        raise MeasureError(f"{inst.id}: {what} is a {value.instrument} score")
     total = value.total if isinstance(value, Score) else value
     if isinstance(total, bool) or not isinstance(total, int | float) or not math.isfinite(total):
         raise MeasureError(f"{inst.id}: {what} must be a number, got {total!r}")

@@ -84,11 +84,12 @@ class Plan:
     flags: tuple[Flag, ...]
     findings_current_medications: tuple[dict[str, str], ...]
     expected_trajectory: dict[str, Any]
+    profile: dict[str, Any] = field(default_factory=dict)
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "disclaimer": self.disclaimer, "patient": self.patient,
+            "disclaimer": self.disclaimer, "patient": self.patient, "profile": self.profile,
             "options": [{"treatment": o.treatment, "label": o.label, "status": o.status,
                          "rules": list(o.rules), "notes": list(o.notes),
                          "evidence": list(o.evidence), "expected": o.expected}
@@ -235,8 +236,9 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
     options: list[Option] = []
     for key, (label, parts, _, _) in OPTIONS.items():
         state = _option_status(findings, parts)
-        if state != "blocked" and "no_medication" in profile.preferences \
-                and key in MEDICATION_OPTIONS:
+        if state != "blocked" and (
+                ("no_medication" in profile.preferences and key in MEDICATION_OPTIONS)
+                or ("no_infusions" in profile.preferences and key in INFUSION_OPTIONS)):
             state = "excluded by preference"
         rules = tuple(f.rule.to_dict() | {"because": f.because} for f in findings
                       if f.option in parts)
@@ -254,8 +256,8 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
         key=lambda o: (_RANK[o.status], -float(o.expected.get(key, 0.0)), o.treatment))
     top = next((o.treatment for o in ranked if o.status in ("eligible", "caution")), None)
     dose = ketamine_dose(profile.weight_kg, mg_per_kg=mg_per_kg, cap_mg=cap_mg) \
-        if top in INFUSION_OPTIONS or any(o.status != "blocked" and o.treatment in
-                                          INFUSION_OPTIONS for o in ranked) else None
+        if any(o.status in ("eligible", "caution") and o.treatment in INFUSION_OPTIONS
+               for o in ranked) else None
     book = load_rules()
     monitoring = (*({"id": m["id"], "text": m["text"],
                      "source": f"{book.sources[m['source']].citation}; "
@@ -268,8 +270,28 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
         flags.append(item9_flag(int(item9)))
     for text in profile.unrecognised_conditions:
         flags.append(Flag("unrecognised-condition", "review",
-                          f"condition {text!r} matched no term of the safety rules: review it "
-                          "by hand; it was not screened", ""))
+                          f"condition {text!r} was not screened (no known term, a negated or "
+                          "family-history mention, or a term no rule uses): review it by hand",
+                          ""))
+    for m in profile.medications:
+        dose_rules = [r.id for r in book.rules if "dose_above" in r.when
+                      and m.name in r.when.get("medication", ())]
+        if dose_rules and m.dose_mg_per_day is None:
+            flags.append(Flag("dose-not-given", "review",
+                              f"{m.name}: no dose given, so the dose limits "
+                              f"({', '.join(dose_rules)}) could not be checked", ""))
+    if "gad7" not in profile.scores:
+        flags.append(Flag("no-baseline-gad7", "review",
+                          "no GAD-7 given: the expected course assumes a baseline of 15", ""))
+    offered = {p for _, parts, _, _ in OPTIONS.values() for p in parts} | {
+        "current_medications"}
+    shown = {f.rule.id for f in findings if f.option in offered}
+    other = tuple({f.rule.id: f.rule.to_dict() | {"because": f.because, "option": f.option}
+                   for f in findings
+                   if f.option not in offered and f.rule.id not in shown}.values())
+    for f in other:
+        flags.append(Flag(f"rule-{f['id']}", "review",
+                          f"{f['option']}: {f['text']} ({f['because']})", f["source"]))
     current = tuple(f.rule.to_dict() | {"because": f.because} for f in findings
                     if f.option == "current_medications")
     on_antidepressant = next((m.name for m in profile.medications
@@ -282,7 +304,9 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
                  "model": "equipoise anxiety model (docs/anxiety-model.md), baseline GAD-7 "
                           "from the profile; band: 2.5-97.5% over parameter draws",
                  "ranking": "eligible before caution; within each, by the simulated share in "
-                            "response or remission at week 12 (equipoise's design)"})
+                            "response or remission at week 12 (equipoise's design)"},
+                {"age": profile.age, "sex": profile.sex, "weight_kg": profile.weight_kg,
+                 "diagnoses": list(profile.diagnoses), "scores": dict(profile.scores)})
 
 
 def _hold_stop(limits: VitalLimits | None, note: str) -> dict[str, str]:

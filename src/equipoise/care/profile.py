@@ -27,6 +27,7 @@ PRIOR_TREATMENTS = ("ssri", "snri", "cbt", "ketamine_iv", "esketamine", "other")
 # Data-entry limits (impossible values), not clinical thresholds.
 LIMITS = {"age": (0, 120), "weight_kg": (1, 400), "systolic": (50, 300),
           "diastolic": (20, 200), "heart_rate": (20, 250), "weeks": (0, 520)}
+ADULT_AGE = 18
 SCORES = {"gad7": (0, 21), "phq9": (0, 27), "ham_a": (0, 56), "phq9_item9": (0, 3)}
 _KEYS = ("age", "sex", "weight_kg", "pregnant", "breastfeeding", "diagnoses", "scores",
          "prior_treatments", "medications", "conditions", "vitals", "preferences", "name",
@@ -120,6 +121,10 @@ def read_profile(source: str | Path | Document) -> Profile:
     c = Checker(doc)
     c.unknown_keys((), _KEYS)
     age = _num(c, ("age",), "age")
+    if age is not None and age < ADULT_AGE:
+        c.fail(("age",), f"is {age:g}; equipoise's rules, doses and evidence are for adults "
+                         f"({ADULT_AGE} or older), so it does not plan for younger patients")
+        age = None
     weight = _num(c, ("weight_kg",), "weight_kg")
     sex = c.choice(("sex",), ["female", "male", "other", "unknown"], default="unknown")
     pregnant = _bool(c, ("pregnant",))
@@ -168,7 +173,9 @@ def read_profile(source: str | Path | Document) -> Profile:
         texts.append(v)
         ids = book.match_condition(v)
         matched.update(ids)
-        if not ids:
+        # Text that matches nothing, is negated, or matches only terms no rule uses is
+        # reported for review: it was not screened.
+        if not ids or not set(ids) & book.ruled_conditions:
             unknown.append(v)
     vitals = None
     if c.present(("vitals",)):

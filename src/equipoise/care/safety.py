@@ -77,11 +77,35 @@ class RuleBook:
     monitoring: Mapping[str, Any]
 
     def match_condition(self, text: str) -> tuple[str, ...]:
-        """The condition ids whose terms occur in ``text`` as whole words."""
-        low = text.lower()
+        """The condition ids whose terms occur in ``text`` as whole words (hyphens read as
+        spaces, a plural -s or -es allowed); a negated mention is not a match (see
+        `negated`)."""
+        low = _normal(text)
+        if negated(text):
+            return ()
         return tuple(cid for cid, terms in self.conditions.items()
-                     if any(re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", low)
+                     if any(re.search(rf"(?<!\w){re.escape(_normal(t))}(?:s|es)?(?!\w)", low)
                             for t in terms))
+
+    @property
+    def ruled_conditions(self) -> frozenset[str]:
+        """The condition ids some rule uses."""
+        return frozenset(c for r in self.rules for c in r.when.get("condition", ()))
+
+
+_NEGATION = re.compile(r"\b(no|not|denies|denied|without|negative for|ruled out|rule out|"
+                       r"family history|free of|never had|absence of)\b")
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("-", " ")).strip()
+
+
+def negated(text: str) -> bool:
+    """Whether a condition text negates or displaces its finding ("no aneurysm", "denies
+    stroke", "family history of aneurysm"): such text is never matched, and is reported for
+    review instead of being dropped."""
+    return bool(_NEGATION.search(_normal(text)))
 
 
 def _check_table(raw: Mapping[str, Any]) -> RuleBook:

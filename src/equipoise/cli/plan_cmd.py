@@ -86,13 +86,16 @@ def run(args: argparse.Namespace) -> int:
     limits, protocol = (VitalLimits(), {}) if args.protocol is None \
         else read_protocol(args.protocol)
     plan = attach_comparison(make_plan(
-        profile, start=start, mg_per_kg=args.mg_per_kg or protocol.get("mg_per_kg"),
-        cap_mg=args.cap_mg or protocol.get("cap_mg"), seed=args.seed,
+        profile, start=start,
+        mg_per_kg=args.mg_per_kg if args.mg_per_kg is not None else protocol.get("mg_per_kg"),
+        cap_mg=args.cap_mg if args.cap_mg is not None else protocol.get("cap_mg"),
+        seed=args.seed,
         limits=limits).to_dict(), profile.diagnoses)
     if args.format == "json":
         text = json.dumps(plan, indent=1) + "\n"
     elif args.format == "fhir":
-        text = json.dumps(plan_bundle(plan, created=start, seed=args.seed), indent=1) + "\n"
+        text = json.dumps(plan_bundle(plan, created=dt.date.today(), seed=args.seed),
+                          indent=1) + "\n"
     elif args.format == "html":
         text = plan_html(plan)
     else:

@@ -9,6 +9,7 @@ sets it binds to, listed below with their addresses.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -43,8 +44,11 @@ def plan_bundle(plan: dict[str, Any], *, created: dt.date, seed: int = 0) -> dic
     Resource ids are deterministic for a given ``seed`` so that the same plan gives the same
     bundle.
     """
-    rng = uuid.UUID(int=(seed * 0x9E3779B97F4A7C15) & ((1 << 128) - 1))
-    ids = iter(uuid.uuid5(rng, str(i)) for i in range(10_000))
+    # Ids are derived from the plan's content and the seed: the same plan gives the same
+    # bundle, and different patients' plans get different ids.
+    content = json.dumps(plan, sort_keys=True, default=str)
+    base = uuid.uuid5(uuid.NAMESPACE_URL, f"equipoise-plan:{seed}:{content}")
+    ids = iter(uuid.uuid5(base, str(i)) for i in range(100_000))
     patient_id = str(next(ids))
     patient_ref = {"reference": f"urn:uuid:{patient_id}"}
     issues = []
@@ -57,10 +61,23 @@ def plan_bundle(plan: dict[str, Any], *, created: dt.date, seed: int = 0) -> dic
                 "detail": f"{rule['text']} Because: {rule.get('because', '')}",
                 "reference": rule["source"].split("; ")[1] if "; " in rule["source"] else None,
             })
+    for rule in plan.get("current_medications", []):
+        issues.append({
+            "resourceType": "DetectedIssue", "id": str(next(ids)), "status": "final",
+            "severity": _SEVERITY[rule["severity"]], "patient": patient_ref,
+            "code": {"text": f"{rule['id']} (current medication)"},
+            "detail": f"{rule['text']} Because: {rule.get('because', '')}",
+            "reference": rule["source"].split("; ")[1] if "; " in rule["source"] else None,
+        })
     activities = [{"detail": {
         "status": "not-started", "description": f"{e['event']}: {e['detail']}",
         "scheduledString": e["date"]}} for e in plan["schedule"]]
-    notes = [{"text": plan["disclaimer"]}] + [
+    dose = plan.get("dose")
+    dose_note = [] if not dose else [{"text": (
+        f"Ketamine dose: {dose['mg']:g} mg ({dose['mg_per_kg']:g} mg/kg x {dose['weight_kg']:g} "
+        f"kg) over {dose['minutes']:g} min" + (" - OUTSIDE THE USUAL RANGE" if
+                                                 dose["outside_usual_range"] else ""))}]
+    notes = [{"text": plan["disclaimer"]}, *dose_note] + [
         {"text": f"{f['severity'].upper()}: {f['text']}"} for f in plan["flags"]]
     careplan = {
         "resourceType": "CarePlan", "id": str(next(ids)), "status": "draft",

@@ -36,6 +36,11 @@ def plan_text(plan: dict[str, Any]) -> str:
         d = plan["dose"]
         out.append(f"Ketamine dose: {d['mg']:g} mg ({d['mg_per_kg']:g} mg/kg x "
                    f"{d['weight_kg']:g} kg) over {d['minutes']:g} min")
+        if d["outside_usual_range"]:
+            out.append("!! WARNING: the dose per kg is outside the usual 0.1-0.75 mg/kg range "
+                       "of the cited source; check it")
+        if d["capped"]:
+            out.append(f"   capped at {d['cap_mg']:g} mg by the clinic's protocol")
     out += ["", "Schedule"]
     out += [f"  {e['date']}  {e['event']}" for e in plan["schedule"]]
     if plan["monitoring"]:

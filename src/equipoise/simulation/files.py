@@ -82,7 +82,11 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str) -> A
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(v, (*path, i), lines, name) for i, v in enumerate(node.value)]
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except ValueError as exc:            # e.g. a date like 2026-13-01
+        raise ModelFileError([FileProblem(name, node.start_mark.line + 1, dotted(path),
+                                          f"cannot read {node.value!r}: {exc}")]) from exc
 
 
 def _scalar(node: yaml.Node) -> Any:
