@@ -51,24 +51,18 @@ def plan_bundle(plan: dict[str, Any], *, created: dt.date, seed: int = 0) -> dic
     ids = iter(uuid.uuid5(base, str(i)) for i in range(100_000))
     patient_id = str(next(ids))
     patient_ref = {"reference": f"urn:uuid:{patient_id}"}
-    issues = []
-    for option in plan["options"]:
-        for rule in option["rules"]:
-            issues.append({
-                "resourceType": "DetectedIssue", "id": str(next(ids)), "status": "final",
-                "severity": _SEVERITY[rule["severity"]], "patient": patient_ref,
-                "code": {"text": f"{rule['id']} ({option['treatment']}: {option['status']})"},
-                "detail": f"{rule['text']} Because: {rule.get('because', '')}",
-                "reference": rule["source"].split("; ")[1] if "; " in rule["source"] else None,
-            })
-    for rule in plan.get("current_medications", []):
-        issues.append({
-            "resourceType": "DetectedIssue", "id": str(next(ids)), "status": "final",
-            "severity": _SEVERITY[rule["severity"]], "patient": patient_ref,
-            "code": {"text": f"{rule['id']} (current medication)"},
-            "detail": f"{rule['text']} Because: {rule.get('because', '')}",
-            "reference": rule["source"].split("; ")[1] if "; " in rule["source"] else None,
-        })
+    def issue(rule: dict[str, Any], about: str) -> dict[str, Any]:
+        out = {"resourceType": "DetectedIssue", "id": str(next(ids)), "status": "final",
+               "severity": _SEVERITY[rule["severity"]], "patient": patient_ref,
+               "code": {"text": f"{rule['id']} ({about})"},
+               "detail": f"{rule['text']} Because: {rule.get('because', '')}"}
+        if "; " in rule["source"]:          # "citation; url; quote": the url
+            out["reference"] = rule["source"].split("; ")[1]
+        return out
+
+    issues = [issue(rule, f"{option['treatment']}: {option['status']}")
+              for option in plan["options"] for rule in option["rules"]]
+    issues += [issue(rule, "current medication") for rule in plan.get("current_medications", [])]
     activities = [{"detail": {
         "status": "not-started", "description": f"{e['event']}: {e['detail']}",
         "scheduledString": e["date"]}} for e in plan["schedule"]]
@@ -88,9 +82,6 @@ def plan_bundle(plan: dict[str, Any], *, created: dt.date, seed: int = 0) -> dic
     }
     if plan["schedule"]:
         careplan["period"] = {"start": plan["schedule"][0]["date"]}
-    for issue in issues:
-        if issue["reference"] is None:
-            del issue["reference"]
     resources = [{"resourceType": "Patient", "id": patient_id}, careplan, *issues]
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]}
