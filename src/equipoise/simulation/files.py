@@ -8,6 +8,7 @@ from a file with any problem.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -245,13 +246,16 @@ class Checker:
         return value
 
     def unknown_keys(self, path: PathT, allowed: Sequence[str]) -> None:
-        """Report keys of the mapping at ``path`` that are not in ``allowed``."""
+        """Report keys of the mapping at ``path`` that are not in ``allowed``, with the
+        closest allowed one (a typo)."""
         value = self.doc.get(path)
         if isinstance(value, dict):
             for key in value:
                 if key not in allowed:
-                    self.fail((*path, key), f"unknown field; expected one of: "
-                                            f"{', '.join(allowed)}")
+                    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    self.fail((*path, key), f"unknown field; {hint}(expected one of: "
+                                            f"{', '.join(allowed)})")
 
 
 def _kind(value: Any) -> str:

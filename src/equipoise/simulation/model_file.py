@@ -26,7 +26,6 @@ from equipoise.simulation.model_parameters import (
     read_expression,
     read_parameters,
     sample,
-    unknown_fields,
 )
 from equipoise.simulation.model_values import ModelSpec, StrategySpec, build, evaluate
 from equipoise.simulation.outcomes import CORRECTIONS
@@ -84,7 +83,7 @@ def compile_model(doc: Document, *, draws: int = 1,
                                 or horizon < 1):
         raise ModelError(f"horizon must be a whole number of cycles >= 1, got {horizon!r}")
     c = Checker(doc)
-    unknown_fields(c, (), TOP_LEVEL)
+    c.unknown_keys((), TOP_LEVEL)
     fmt = doc.get(("format",))
     if fmt != FORMAT:
         c.fail(("format",), f"must be {FORMAT!r}, got {fmt!r}" if fmt is not None
@@ -188,7 +187,7 @@ def _duration(c: Checker, states: list[str]) -> tuple[str, ...] | None:
     if not c.present(("duration",)):
         return None
     c.mapping(("duration",))
-    unknown_fields(c, ("duration",), ("states",))
+    c.unknown_keys(("duration",), ("states",))
     group = c.sequence(("duration", "states"))
     for i, name in enumerate(group):
         _state(c, ("duration", "states", i), str(name), states)
@@ -285,7 +284,7 @@ def _modifiers(c: Checker, path: PathT, states: list[str], rewards: list[str]) -
         at: PathT = (*path, i)
         if not c.mapping(at):
             continue
-        unknown_fields(c, at, ("reward", "states", "low", "high", "trait", "note"))
+        c.unknown_keys(at, ("reward", "states", "low", "high", "trait", "note"))
         reward = c.choice((*at, "reward"), rewards) if rewards else None
         group = [str(s) for s in c.sequence((*at, "states"))]
         known = all(_state(c, (*at, "states", j), s, states) for j, s in enumerate(group))
@@ -309,7 +308,7 @@ def _strategies(c: Checker, order: list[str], states: list[str],
         if not isinstance(raw, dict):
             c.fail(path, "must be a mapping (label, parameters, modifiers)")
             continue
-        unknown_fields(c, path, ("label", "description", "parameters", "modifiers"))
+        c.unknown_keys(path, ("label", "description", "parameters", "modifiers"))
         label = c.text((*path, "label"), default=name) or name
         if label in (s.label for s in out):
             c.fail((*path, "label"), f"{label!r} labels another strategy too")
@@ -345,14 +344,14 @@ def _settings(c: Checker, spec: ModelSpec) -> dict[str, Any]:
         "correction": c.choice(("correction",), CORRECTIONS),
         "patients": c.integer(("patients",), default=1000, low=1)}
     c.mapping(("cycle",))
-    unknown_fields(c, ("cycle",), ("length", "unit"))
+    c.unknown_keys(("cycle",), ("length", "unit"))
     length = c.number(("cycle", "length"), above=0.0, what="a positive number")
     unit = c.choice(("cycle", "unit"), YEARS_PER)
     if length is not None and unit is not None:
         out["cycle_length"] = length * YEARS_PER[unit]
         out["cycle_unit"] = unit if length == 1 else f"{length:g} {unit}s"
     c.mapping(("roles",))
-    unknown_fields(c, ("roles",), ("cost", "effect", "life_years"))
+    c.unknown_keys(("roles",), ("cost", "effect", "life_years"))
     for role in ("cost", "effect", "life_years"):
         name = c.text(("roles", role), default="" if role == "life_years" else None)
         if name and rewards and name not in rewards:
@@ -422,7 +421,7 @@ def _assumptions(c: Checker) -> tuple[Assumption, ...]:
         at: PathT = ("assumptions", i)
         if not c.mapping(at):
             continue
-        unknown_fields(c, at, ("name", "value", "reason", "change"))
+        c.unknown_keys(at, ("name", "value", "reason", "change"))
         fields = [c.text((*at, k), default="" if k == "change" else None)
                   for k in ("name", "value", "reason", "change")]
         if None not in fields:

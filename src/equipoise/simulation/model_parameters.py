@@ -8,7 +8,6 @@ the same draws every time.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,16 +38,6 @@ class Parameter:
     point: Expression
     distribution: str = "fixed"
     args: dict[str, float] = field(default_factory=dict)
-
-
-def unknown_fields(c: Checker, path: PathT, allowed: Sequence[str]) -> None:
-    """Report keys of the mapping at ``path`` not in ``allowed``, with the closest field."""
-    value = c.doc.get(path)
-    for key in value if isinstance(value, dict) else ():
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            c.fail((*path, key), f"unknown field; {hint}(expected one of: {', '.join(allowed)})")
 
 
 def name_ok(c: Checker, path: PathT, name: str) -> bool:
@@ -122,7 +111,7 @@ def read_parameters(c: Checker) -> tuple[list[Parameter], list[str]]:
 
 def _distribution(c: Checker, path: PathT, name: str, raw: dict[str, Any],
                   before: list[str], below: list[str]) -> Parameter | None:
-    unknown_fields(c, path, PARAMETER_FIELDS)
+    c.unknown_keys(path, PARAMETER_FIELDS)
     kind = c.choice((*path, "distribution"), DISTRIBUTIONS, default="fixed")
     if "value" not in raw:
         c.fail((*path, "value"), "is required (the point value used without draws)")
