@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,13 @@ class Document:
         return FileProblem(self.name, self.line(path), dotted(path), message)
 
 
-def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str) -> Any:
+def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str,
+          scalar: Callable[[yaml.Node], Any]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = scalar(key_node)
             if not isinstance(key, str):
                 raise ModelFileError([FileProblem(name, key_node.start_mark.line + 1,
                                                   dotted(path), f"key {key!r} must be text")])
@@ -78,21 +79,16 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], name: str) -> A
                 raise ModelFileError([FileProblem(name, key_node.start_mark.line + 1,
                                                   dotted((*path, key)),
                                                   "appears twice in the same mapping")])
-            out[key] = _walk(value_node, (*path, key), lines, name)
+            out[key] = _walk(value_node, (*path, key), lines, name, scalar)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(v, (*path, i), lines, name) for i, v in enumerate(node.value)]
+        return [_walk(v, (*path, i), lines, name, scalar) for i, v in enumerate(node.value)]
     try:
-        return _scalar(node)
+        return scalar(node)
     except ValueError as exc:            # e.g. a date like 2026-13-01
         raise ModelFileError([FileProblem(name, node.start_mark.line + 1, dotted(path),
                                           f"cannot read {node.value!r}: {exc}")]) from exc
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """A node's value as YAML's safe loader would give it (an empty value is None)."""
-    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def parse_document(text: str, name: str) -> Document:
@@ -111,7 +107,8 @@ def parse_document(text: str, name: str) -> Document:
         raise ModelFileError([FileProblem(name, 1, "(top level)",
                                           "the file must be a YAML mapping of fields")])
     lines: dict[PathT, int] = {}
-    data = _walk(root, (), lines, name)
+    # One safe constructor per document: a node's value as yaml.safe_load would give it.
+    data = _walk(root, (), lines, name, yaml.SafeLoader("").construct_object)
     return Document(name, data, lines)
 
 

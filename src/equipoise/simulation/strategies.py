@@ -116,14 +116,11 @@ class Scale:
 
 
 @cache
-def _parameter_text() -> str:
-    return resources.files("equipoise").joinpath("datasets", "data",
-                                                 PARAMETER_FILE).read_text(encoding="utf-8")
-
-
 def bundled_parameters() -> ParameterSet:
-    """The cited treatment parameters of the anxiety model."""
-    return read_parameters(parse_document(_parameter_text(), PARAMETER_FILE))
+    """The cited treatment parameters of the anxiety model (read and checked once)."""
+    text = resources.files("equipoise").joinpath("datasets", "data", PARAMETER_FILE).read_text(
+        encoding="utf-8")
+    return read_parameters(parse_document(text, PARAMETER_FILE))
 
 
 def _treatments(params: ParameterSet) -> dict[str, dict[str, Any]]:
