@@ -250,3 +250,8 @@ def test_an_oral_drug_line_has_a_costed_visit_at_its_start_and_its_assessment() 
     drug = 1.14 / 4                                             # escitalopram 28 x 10 mg
     assert cost[1] == pytest.approx(45 + drug) and cost[8] == pytest.approx(45 + drug)
     assert cost[2] == pytest.approx(drug)
+
+
+def test_a_scale_value_of_zero_is_kept_not_replaced_by_the_default() -> None:
+    sc = _scenario("scale: {baseline: 0, response: 0, remission: 0}\n" + GOOD)
+    assert (sc.strategies["s"].rewards["gad7"][0] == 0).all()

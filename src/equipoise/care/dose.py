@@ -27,11 +27,13 @@ class Dose:
     capped: bool
     outside_usual_range: bool
     basis: str
+    usual_range: tuple[float, float] = (0.0, 0.0)   # mg/kg, from the cited source
 
     def to_dict(self) -> dict[str, object]:
         return {"mg": self.mg, "mg_per_kg": self.mg_per_kg, "minutes": self.minutes,
                 "weight_kg": self.weight_kg, "cap_mg": self.cap_mg, "capped": self.capped,
-                "outside_usual_range": self.outside_usual_range, "basis": self.basis}
+                "outside_usual_range": self.outside_usual_range,
+                "usual_range_mg_per_kg": list(self.usual_range), "basis": self.basis}
 
 
 def ketamine_dose(weight_kg: float, *, mg_per_kg: float | None = None,
@@ -64,4 +66,4 @@ def ketamine_dose(weight_kg: float, *, mg_per_kg: float | None = None,
              + (f"Capped at {cap_mg:g} mg by the clinic's protocol." if capped
                 else table["cap_note"] if cap_mg is None else ""))
     return Dose(mg, per_kg, mins, float(weight_kg), cap_mg, capped,
-                not lo <= per_kg <= hi, basis)
+                not lo <= per_kg <= hi, basis, (lo, hi))

@@ -23,7 +23,7 @@ from equipoise.care.profile import Profile
 from equipoise.care.safety import Finding, VitalLimits, load_rules, screen, status
 from equipoise.simulation.files import parse_document
 from equipoise.simulation.run import simulate_scenario
-from equipoise.simulation.strategies import load_strategies
+from equipoise.simulation.strategies import DEFAULT_SCALE, load_strategies
 
 DISCLAIMER = ("This plan supports a clinician's decision; it is not medical advice. Every rule "
               "cites its source; check them against the patient and local protocols.")
@@ -138,9 +138,9 @@ def _notes(profile: Profile, option: str) -> list[str]:
 
 
 def _strategy_file(profile: Profile, options: Sequence[str], horizon_weeks: int) -> str:
-    baseline = float(profile.scores.get("gad7", 15))
-    response = min(6.25, baseline)
-    remission = min(2.0, response)
+    baseline = float(profile.scores.get("gad7", DEFAULT_SCALE.baseline))
+    response = min(DEFAULT_SCALE.response, baseline)
+    remission = min(DEFAULT_SCALE.remission, response)
     lines = [f"  {o}:\n    label: \"{OPTIONS[o][0]}\"\n    lines: {OPTIONS[o][2]}\n"
              + (f"    maintenance: {OPTIONS[o][3]}\n" if OPTIONS[o][3] else "")
              for o in options]
@@ -282,7 +282,8 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
                               f"({', '.join(dose_rules)}) could not be checked", ""))
     if "gad7" not in profile.scores:
         flags.append(Flag("no-baseline-gad7", "review",
-                          "no GAD-7 given: the expected course assumes a baseline of 15", ""))
+                          "no GAD-7 given: the expected course assumes a baseline of "
+                          f"{DEFAULT_SCALE.baseline:g}", ""))
     offered = {p for _, parts, _, _ in OPTIONS.values() for p in parts} | {
         "current_medications"}
     shown = {f.rule.id for f in findings if f.option in offered}

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from equipoise.care.planner import OPTIONS
 from equipoise.comparison.builder import compare
 
 # Plan option parts -> the treatment catalogue's ids.
 CATALOGUE = {"ssri": "escitalopram", "snri": "venlafaxine", "cbt": "cbt",
              "ketamine_iv": "ketamine-iv", "ssri+cbt": "sertraline-cbt"}
-PARTS = {"ssri": ("ssri", "snri"), "cbt": ("cbt",), "ssri+cbt": ("ssri+cbt",),
-         "ketamine_iv": ("ketamine_iv",), "ketamine-bridge": ("ketamine_iv", "ssri"),
-         "ketamine+cbt": ("ketamine_iv", "cbt")}
+
 DIMENSIONS = ("efficacy", "onset", "response", "side_effects", "durability")
 CONDITIONS = ("GAD", "SAD", "PANIC", "PTSD", "OCD")
 
@@ -35,8 +34,14 @@ def attach_comparison(plan: dict[str, Any], diagnoses: tuple[str, ...]) -> dict[
             "certainty": (cell.get("certainty") or {}).get("label"),
             "sources": [s["row_id"] for s in cell.get("sources", [])]})
     out = dict(plan)
-    out["options"] = [dict(o) | {"compare": [c for part in PARTS[o["treatment"]]
+    out["options"] = [dict(o) | {"compare": [c for part in _parts(o["treatment"])
                                              for c in cells.get(CATALOGUE[part], [])]}
                       for o in plan["options"]]
     out["compare_condition"] = condition
     return out
+
+
+def _parts(option: str) -> tuple[str, ...]:
+    """The catalogue parts of a plan option: its safety parts, with SSRI + CBT as the one
+    combination the catalogue holds as such."""
+    return ("ssri+cbt",) if option == "ssri+cbt" else OPTIONS[option][1]

@@ -37,8 +37,9 @@ def plan_text(plan: dict[str, Any]) -> str:
         out.append(f"Ketamine dose: {d['mg']:g} mg ({d['mg_per_kg']:g} mg/kg x "
                    f"{d['weight_kg']:g} kg) over {d['minutes']:g} min")
         if d["outside_usual_range"]:
-            out.append("!! WARNING: the dose per kg is outside the usual 0.1-0.75 mg/kg range "
-                       "of the cited source; check it")
+            lo, hi = d["usual_range_mg_per_kg"]
+            out.append(f"!! WARNING: the dose per kg is outside the usual {lo:g}-{hi:g} mg/kg "
+                       "range of the cited source; check it")
         if d["capped"]:
             out.append(f"   capped at {d['cap_mg']:g} mg by the clinic's protocol")
     out += ["", "Schedule"]

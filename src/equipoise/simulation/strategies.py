@@ -115,6 +115,11 @@ class Scale:
     remission: float
 
 
+# The defaults are assumptions the report flags: the lower edge of the severe band, midway
+# between remission and half of baseline, the middle of the minimal band.
+DEFAULT_SCALE = Scale(baseline=15.0, response=6.25, remission=2.0)
+
+
 @cache
 def bundled_parameters() -> ParameterSet:
     """The cited treatment parameters of the anxiety model (read and checked once)."""
@@ -234,12 +239,18 @@ def _read_scale(check: Checker) -> Scale:
     check.unknown_keys(("scale",), ("name", "baseline", "response", "remission"))
     if check.present(("scale", "name")):
         check.choice(("scale", "name"), ["GAD-7"])
-    b = check.number(("scale", "baseline"), default=15.0, low=0, high=21, what="a GAD-7 score")
-    r = check.number(("scale", "response"), default=6.25, low=0, high=21, what="a GAD-7 score")
-    m = check.number(("scale", "remission"), default=2.0, low=0, high=21, what="a GAD-7 score")
+    d = DEFAULT_SCALE
+    b = check.number(("scale", "baseline"), default=d.baseline, low=0, high=21,
+                     what="a GAD-7 score")
+    r = check.number(("scale", "response"), default=d.response, low=0, high=21,
+                     what="a GAD-7 score")
+    m = check.number(("scale", "remission"), default=d.remission, low=0, high=21,
+                     what="a GAD-7 score")
     if None not in (b, r, m) and not (m or 0) <= (r or 0) <= (b or 0):
         check.fail(("scale",), "needs remission <= response <= baseline")
-    return Scale(b or 15.0, r or 6.25, m or 2.0)
+    if b is None or r is None or m is None:     # reported above; the run stops at done()
+        return d
+    return Scale(b, r, m)
 
 
 def _read_discount(check: Checker) -> float | None:
