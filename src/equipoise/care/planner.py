@@ -339,5 +339,4 @@ def _evidence() -> dict[str, tuple[dict[str, str], ...]]:
 
 def _option_evidence(evidence: dict[str, tuple[dict[str, str], ...]],
                      parts: Sequence[str]) -> tuple[dict[str, str], ...]:
-    names = {"ketamine_iv": "ketamine_iv", "ssri": "ssri", "snri": "snri", "cbt": "cbt"}
-    return tuple(e for p in parts for e in evidence.get(names.get(p, p), ()))
+    return tuple(e for p in parts for e in evidence.get(p, ()))
