@@ -249,3 +249,21 @@ def test_instrument_definitions_are_byte_identical_to_the_recorded_copies() -> N
 ])
 def test_ham_a_worked_examples(items: list[int], total: int) -> None:
     assert score("ham-a", items).total == total
+
+
+# LSAS-SR worked case T13 of the Melya app's scoring test specification
+# (cascadestudio/saas-psy, docs/scales/lsas/lsas.md at 1f55cb0a): low authority, an app's
+# written test spec, not a manual (docs/research/worked-scoring-examples.md, section 2).
+LSAS_T13_FEAR = [3, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2, 2, 1, 2, 3, 2, 2, 3, 3, 2, 2, 1, 1, 2]
+LSAS_T13_AVOIDANCE = [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 1, 1, 2, 2, 1, 1, 0, 0, 1]
+
+
+def test_lsas_worked_example_t13_is_75_marked() -> None:
+    answers = {f"{n}.fear": f for n, f in enumerate(LSAS_T13_FEAR, start=1)} | {
+        f"{n}.avoidance": a for n, a in enumerate(LSAS_T13_AVOIDANCE, start=1)}
+    got = score("lsas", answers)
+    assert got.total == 75                                       # stated: total = 75
+    items = instrument("lsas").items
+    fear = sum(v for it, v in zip(items, got.items, strict=True) if it.key.endswith(".fear"))
+    assert (fear, got.total - fear) == (50, 25)                  # stated: 50 and 25
+    assert got.band.label == "marked"                            # stated: "marquée" (65-79)

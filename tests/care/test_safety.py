@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from equipoise.care.profile import parse_profile
@@ -153,3 +155,30 @@ def test_bad_profiles_name_the_field(text: str, where: str) -> None:
             + "\n"
     with pytest.raises(ModelFileError, match=where):
         parse_profile(body + text)
+
+
+def test_a_washout_counts_days_from_the_start_and_is_never_assumed_over() -> None:
+    p = parse_profile(BASE + "stopped_medications: [{name: selegiline, stopped: 2026-11-20}]\n")
+
+    def fired(on: dt.date | None) -> set[str]:
+        return {f.rule.id for f in screen(p, on=on)}
+    assert "SSRI-MAOI-WASHOUT" in fired(dt.date(2026, 12, 3))      # 13 days
+    assert "SSRI-MAOI-WASHOUT" not in fired(dt.date(2026, 12, 4))  # 14 days
+    assert "SSRI-MAOI-WASHOUT" in fired(None)                      # no date: not over
+    # stopping something that is not an MAOI starts no washout
+    q = parse_profile(BASE + "stopped_medications: [{name: sertraline, stopped: 2026-11-30}]\n")
+    assert "SSRI-MAOI-WASHOUT" not in {f.rule.id for f in screen(q, on=dt.date(2026, 12, 1))}
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("stopped_medications: [{name: phenelzine}]\n", r":\d+:stopped_medications\[0\]\.stopped: "
+                                                    r"is required"),
+    ("stopped_medications: [{name: phenelzine, stopped: last week}]\n",
+     r"stopped_medications\[0\]\.stopped: is 'last week', not a date"),
+    ("stopped_medications: [{name: nardilex, stopped: 2026-11-01}]\n",
+     r"stopped_medications\[0\]\.name: unknown drug 'nardilex'"),
+    ("start_date: soon\n", r"start_date: is 'soon', not a date"),
+])
+def test_stopped_medication_and_date_errors_name_the_field(extra: str, message: str) -> None:
+    with pytest.raises(ModelFileError, match=message):
+        parse_profile(BASE + extra)

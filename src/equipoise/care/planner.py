@@ -231,7 +231,7 @@ def make_plan(profile: Profile, *, start: dt.date, mg_per_kg: float | None = Non
     ``limits`` are the clinic's in-infusion hold/stop limits; without them the monitoring
     section says that none are set (no published limits were found).
     """
-    findings = screen(profile)
+    findings = screen(profile, on=start)
     evidence = _evidence()
     options: list[Option] = []
     for key, (label, parts, _, _) in OPTIONS.items():

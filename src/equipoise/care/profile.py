@@ -2,9 +2,11 @@
 
 Fields: ``age``, ``sex``, ``weight_kg``, ``pregnant``, ``breastfeeding``, ``diagnoses``,
 ``scores`` (``gad7``, ``phq9``, ``ham_a``, ``phq9_item9``), ``prior_treatments`` (``treatment``,
-``weeks``, ``response``), ``medications`` (``name``, ``dose_mg_per_day``), ``conditions`` (free
+``weeks``, ``response``), ``medications`` (``name``, ``dose_mg_per_day``),
+``stopped_medications`` (``name``, ``stopped``: the date it was last taken, for washout rules such
+as no SSRI within 14 days of stopping an MAOI), ``conditions`` (free
 text, matched to the safety rules' terms; text that matches none is kept and reported),
-``vitals`` (``systolic``, ``diastolic``, ``heart_rate``) and ``preferences``.
+``vitals`` (``systolic``, ``diastolic``, ``heart_rate``), ``preferences`` and ``start_date``.
 
 The ranges checked here are data-entry limits that catch impossible values (a systolic pressure
 of 400, a weight of 0); they are not clinical thresholds, which live in the cited safety rules.
@@ -12,11 +14,12 @@ of 400, a weight of 0); they are not clinical thresholds, which live in the cite
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from equipoise.care.safety import load_rules
+from equipoise.care.safety import RuleBook, load_rules
 from equipoise.errors import FileProblem, ModelFileError
 from equipoise.simulation.files import Checker, Document, parse_document, read_document
 
@@ -31,13 +34,19 @@ ADULT_AGE = 18
 SCORES = {"gad7": (0, 21), "phq9": (0, 27), "ham_a": (0, 56), "phq9_item9": (0, 3)}
 _KEYS = ("age", "sex", "weight_kg", "pregnant", "breastfeeding", "diagnoses", "scores",
          "prior_treatments", "medications", "conditions", "vitals", "preferences", "name",
-         "start_date")
+         "start_date", "stopped_medications")
 
 
 @dataclass(frozen=True)
 class Medication:
     name: str
     dose_mg_per_day: float | None
+
+
+@dataclass(frozen=True)
+class StoppedMedication:
+    name: str
+    stopped: dt.date        # the day it was stopped (last taken)
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,8 @@ class Profile:
     vitals: Vitals | None
     preferences: tuple[str, ...]
     name: str = ""
-    start_date: str | None = None
+    start_date: dt.date | None = None
+    stopped_medications: tuple[StoppedMedication, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +125,34 @@ def _choices(c: Checker, path: tuple[str | int, ...], options: tuple[str, ...],
     return tuple(out)
 
 
+def _date(c: Checker, path: tuple[str | int, ...]) -> dt.date | None:
+    value = c.doc.get(path)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        c.fail(path, f"is {value!r}, not a date like 2026-12-01")
+        return None
+
+
+def _drug(c: Checker, path: tuple[str | int, ...], book: RuleBook) -> str | None:
+    """The catalogue name of the drug at ``path``, or None (reported) if it is unknown."""
+    name = c.text(path)
+    if name is None:
+        return None
+    key = name.strip().lower()
+    if key not in book.medications:
+        c.fail(path, f"unknown drug {name!r}: equipoise cannot check its interactions; give "
+                     "its generic name, or ask for it to be added to the safety rules")
+        return None
+    return key
+
+
 def read_profile(source: str | Path | Document) -> Profile:
     """Read and validate a patient file (YAML or JSON); all problems are reported together."""
     doc = source if isinstance(source, Document) else read_document(source)
@@ -151,18 +189,21 @@ def read_profile(source: str | Path | Document) -> Profile:
     for i, _ in enumerate(c.sequence(("medications",), required=False)):
         path = ("medications", i)
         c.unknown_keys(path, ("name", "dose_mg_per_day"))
-        name = c.text((*path, "name"))
+        drug = _drug(c, (*path, "name"), book)
         dose = c.number((*path, "dose_mg_per_day"), low=0, what="a dose in mg a day") \
             if c.present((*path, "dose_mg_per_day")) else None
-        if name is None:
-            continue
-        key = name.strip().lower()
-        if key not in book.medications:
-            c.fail((*path, "name"), f"unknown drug {name!r}: equipoise cannot check its "
-                                    "interactions; give its generic name, or ask for it to be "
-                                    "added to the safety rules")
-            continue
-        meds.append(Medication(key, dose))
+        if drug is not None:
+            meds.append(Medication(drug, dose))
+    stopped = []
+    for i, _ in enumerate(c.sequence(("stopped_medications",), required=False)):
+        path = ("stopped_medications", i)
+        c.unknown_keys(path, ("name", "stopped"))
+        drug = _drug(c, (*path, "name"), book)
+        if not c.present((*path, "stopped")):
+            c.fail((*path, "stopped"), "is required: the date the drug was stopped")
+        when = _date(c, (*path, "stopped"))
+        if drug is not None and when is not None:
+            stopped.append(StoppedMedication(drug, when))
     texts: list[str] = []
     matched: set[str] = set()
     unknown: list[str] = []
@@ -190,14 +231,14 @@ def read_profile(source: str | Path | Document) -> Profile:
     preferences = _choices(c, ("preferences",), PREFERENCES)
     if pregnant and sex == "male":
         c.fail(("pregnant",), "is true for a patient recorded as male; check the file")
-    start = c.doc.get(("start_date",))
+    start = _date(c, ("start_date",))
     c.done()
     if age is None or weight is None:        # reported above
         raise ModelFileError([FileProblem(doc.name, 1, "age", "is required")])
     return Profile(age, sex or "unknown", weight, pregnant, breastfeeding, diagnoses, scores,
                    tuple(priors), tuple(meds), frozenset(matched), tuple(texts),
                    tuple(unknown), vitals, preferences, str(c.doc.get(("name",)) or ""),
-                   None if start is None else str(start))
+                   start, tuple(stopped))
 
 
 def parse_profile(text: str, name: str = "patient.yaml") -> Profile:

@@ -9,6 +9,7 @@ lists every finding, and a blocked option keeps the rules that blocked it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ SEVERITIES = ("absolute", "relative", "caution")
 # ``current_medications``: findings about what the patient already takes (e.g. a dose cap).
 OPTIONS = ("ketamine_iv", "esketamine", "ssri", "snri", "cbt", "current_medications")
 _WHEN_KEYS = ("condition", "medication_class", "medication", "dose_above", "age_above",
-              "age_at_most", "systolic_above", "diastolic_above", "pregnant", "breastfeeding")
+              "age_at_most", "systolic_above", "diastolic_above", "pregnant", "breastfeeding",
+              "stopped_class", "stopped_within_days")
 RULES_FILE = "safety_rules.yaml"
 
 
@@ -138,12 +140,14 @@ def _check_table(raw: Mapping[str, Any]) -> RuleBook:
             elif key == "condition":
                 problems += [f"{where}: unknown condition {c!r}" for c in value
                              if c not in conditions]
-            elif key == "medication_class":
+            elif key in ("medication_class", "stopped_class"):
                 problems += [f"{where}: unknown medication class {c!r}" for c in value
                              if c not in raw["medications"]]
             elif key == "medication":
                 problems += [f"{where}: unknown medication {m!r}" for m in value
                              if m not in meds]
+        if ("stopped_class" in r.get("when", {})) != ("stopped_within_days" in r.get("when", {})):
+            problems.append(f"{where}: stopped_class and stopped_within_days go together")
         if not problems:
             rules.append(SafetyRule(r["id"], tuple(r["options"]), r["severity"], r["when"],
                                     r["text"], sources[r["source"]], r["quote"]))
@@ -162,10 +166,34 @@ def load_rules() -> RuleBook:
     return _check_table(yaml.safe_load(text))
 
 
-def _fires(rule: SafetyRule, p: Profile, book: RuleBook) -> str | None:
-    """Why ``rule`` fires for ``p`` (all its clauses hold), or None."""
+def _stopped_within(w: Mapping[str, Any], p: Profile, book: RuleBook,
+                    on: dt.date | None) -> str | None:
+    """Which drugs of the rule's class were stopped fewer than its days before ``on``.
+
+    Without a date to count from, every such drug counts: a washout is never assumed to be over.
+    """
+    days = int(w["stopped_within_days"])
+    hit = []
+    for m in p.stopped_medications:
+        if book.medications.get(m.name) not in w["stopped_class"]:
+            continue
+        if on is None:
+            hit.append(f"{m.name} stopped {m.stopped.isoformat()} (no plan date to count from)")
+        elif (on - m.stopped).days < days:
+            hit.append(f"{m.name} stopped {m.stopped.isoformat()}, {(on - m.stopped).days} "
+                       f"days before {on.isoformat()}")
+    return "; ".join(hit) or None
+
+
+def _fires(rule: SafetyRule, p: Profile, book: RuleBook, on: dt.date | None) -> str | None:
+    """Why ``rule`` fires for ``p`` on day ``on`` (all its clauses hold), or None."""
     w = rule.when
     why: list[str] = []
+    if "stopped_class" in w:
+        recent = _stopped_within(w, p, book, on)
+        if recent is None:
+            return None
+        why.append(recent)
     if "condition" in w:
         hit = [c for c in w["condition"] if c in p.conditions]
         if not hit:
@@ -214,12 +242,17 @@ def _fires(rule: SafetyRule, p: Profile, book: RuleBook) -> str | None:
     return "; ".join(why)
 
 
-def screen(profile: Profile, options: Sequence[str] = OPTIONS) -> list[Finding]:
-    """Every rule that fires for ``profile`` on any of ``options``, in table order."""
+def screen(profile: Profile, options: Sequence[str] = OPTIONS, *,
+           on: dt.date | None = None) -> list[Finding]:
+    """Every rule that fires for ``profile`` on any of ``options``, in table order.
+
+    ``on`` is the day treatment would start, for washout rules; without it a washout counts as
+    not yet over.
+    """
     book = load_rules()
     out: list[Finding] = []
     for rule in book.rules:
-        because = _fires(rule, profile, book)
+        because = _fires(rule, profile, book, on)
         if because is None:
             continue
         out.extend(Finding(o, rule, because) for o in rule.options if o in options)
