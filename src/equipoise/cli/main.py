@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from equipoise import __version__
 from equipoise.cli import (
@@ -33,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     nma_cmd.register(sub)
     plan_cmd.register(sub)
     simulate_cmd.register(sub)
+    # Groups above the CLI (the clinic) register through an entry point, so the CLI never
+    # imports them; a group whose extra is not installed is left out.
+    for ep in sorted(entry_points(group="equipoise.commands"), key=lambda e: e.name):
+        try:
+            register = ep.load()
+        except ImportError:
+            continue
+        register(sub)
     return parser
 
 

@@ -1,0 +1,65 @@
+"""Request and response bodies for accounts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from equipoise.clinic.security import PERMISSIONS, ROLES
+
+_STRICT = ConfigDict(extra="forbid")
+USERNAME = r"^[a-z0-9][a-z0-9._-]{1,79}$"
+
+
+class LoginForm(BaseModel):
+    model_config = _STRICT
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class SessionRead(BaseModel):
+    username: str
+    role: str
+    clinic_id: str
+    csrf_token: str
+
+
+class UserCreate(BaseModel):
+    model_config = _STRICT
+    username: str = Field(pattern=USERNAME)
+    display_name: str = Field(default="", max_length=200)
+    password: str = Field(min_length=1, max_length=128)
+    role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
+
+
+class UserRead(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    active: bool
+
+
+class GrantCreate(BaseModel):
+    model_config = _STRICT
+    permission: str = Field(pattern="^(" + "|".join(PERMISSIONS) + ")$")
+    effect: str = Field(pattern="^(allow|deny)$")
+
+
+class GrantRead(GrantCreate):
+    id: str
+    user_id: str
+
+
+class ProtocolUpdate(BaseModel):
+    """The clinic's own in-infusion limits and dosing (no published numbers exist)."""
+
+    model_config = _STRICT
+    hold_systolic_above: float | None = Field(default=None, gt=50, le=300)
+    hold_diastolic_above: float | None = Field(default=None, gt=20, le=200)
+    stop_systolic_above: float | None = Field(default=None, gt=50, le=300)
+    stop_diastolic_above: float | None = Field(default=None, gt=20, le=200)
+    stop_heart_rate_above: float | None = Field(default=None, gt=20, le=250)
+    stop_spo2_below: float | None = Field(default=None, gt=50, le=100)
+    mg_per_kg: float | None = Field(default=None, gt=0, le=2)
+    cap_mg: float | None = Field(default=None, gt=0, le=500)
+    basis: str = Field(min_length=1, max_length=500)

@@ -1,0 +1,153 @@
+"""Sign-in, sign-out, first-administrator set-up, users and grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from equipoise.care.safety import VitalLimits
+from equipoise.clinic.accounts.models import (
+    Clinic,
+    Grant,
+    LoginAttempt,
+    LoginSession,
+    SetupToken,
+    User,
+)
+from equipoise.clinic.db import ClinicError, utcnow
+from equipoise.clinic.security import (
+    burn_time,
+    digest,
+    hash_password,
+    new_token,
+    password_problem,
+    verify_password,
+)
+from equipoise.clinic.settings import Settings
+from equipoise.errors import ModelError
+
+
+class TooManyAttemptsError(ClinicError):
+    def __init__(self) -> None:
+        super().__init__("too many failed sign-ins; wait and try again", status=429)
+
+
+def _recent_failures(session: Session, cfg: Settings, username: str, address: str) -> int:
+    since = utcnow() - dt.timedelta(minutes=cfg.login_window_minutes)
+    by_user = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.username == username, LoginAttempt.at >= since,
+        LoginAttempt.success.is_(False))) or 0
+    by_address = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.address == address, LoginAttempt.at >= since,
+        LoginAttempt.success.is_(False))) or 0
+    return max(by_user, by_address)
+
+
+def sign_in(session: Session, cfg: Settings, username: str, password: str,
+            address: str) -> tuple[User, LoginSession, str] | None:
+    """The user, their new session and its cookie token; None for wrong credentials.
+
+    Raises TooManyAttemptsError when the user name or address has failed too often recently (the
+    attempt is refused before the password is checked)."""
+    username = username.strip().lower()
+    if _recent_failures(session, cfg, username, address) >= cfg.login_failures_allowed:
+        raise TooManyAttemptsError
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        burn_time(password)
+        ok = False
+    else:
+        ok = user.active and verify_password(user.password_hash, password)
+    session.add(LoginAttempt(username=username, address=address, success=ok))
+    if not ok or user is None:
+        return None
+    token = new_token()
+    login = LoginSession(token_hash=digest(token), user_id=user.id, csrf_token=new_token())
+    session.add(login)
+    return user, login, token
+
+
+def sign_out(session: Session, login: LoginSession) -> None:
+    login.ended_at = utcnow()
+    session.add(login)
+
+
+def ensure_setup(session: Session, cfg: Settings, clinic_name: str = "My clinic") -> str | None:
+    """A one-time set-up token for the first administrator, if no administrator can sign in
+    yet; None when one already has a password."""
+    admin = session.scalar(select(User).where(User.role == "admin").limit(1))
+    if admin is not None and admin.password_hash:
+        return None
+    if admin is None:
+        clinic = Clinic(name=clinic_name)
+        session.add(clinic)
+        session.flush()
+        admin = User(clinic_id=clinic.id, username="admin", display_name="Administrator",
+                     password_hash="", role="admin")
+        session.add(admin)
+        session.flush()
+    token = new_token()
+    session.add(SetupToken(token_hash=digest(token), user_id=admin.id,
+                           expires_at=utcnow() + dt.timedelta(hours=cfg.setup_link_hours)))
+    return token
+
+
+def complete_setup(session: Session, token: str, password: str) -> User:
+    row = session.scalar(select(SetupToken).where(SetupToken.token_hash == digest(token)))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise ClinicError("this set-up link is not valid (used, expired or unknown)",
+                          field="token", status=404)
+    user = session.get(User, row.user_id)
+    assert user is not None
+    problem = password_problem(password, user.username)
+    if problem:
+        raise ClinicError(f"password {problem}", field="password")
+    user.password_hash = hash_password(password)
+    row.used_at = utcnow()
+    return user
+
+
+def create_user(session: Session, clinic_id: str, username: str, display_name: str,
+                password: str, role: str) -> User:
+    problem = password_problem(password, username)
+    if problem:
+        raise ClinicError(f"password {problem}", field="password")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ClinicError(f"user name {username!r} is taken", field="username", status=409)
+    user = User(clinic_id=clinic_id, username=username, display_name=display_name,
+                password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_grant(session: Session, clinic_id: str, user_id: str, permission: str,
+              effect: str) -> Grant:
+    user = session.get(User, user_id)
+    if user is None or user.clinic_id != clinic_id:
+        raise ClinicError("no such user in your clinic", status=404)
+    existing = session.scalar(select(Grant).where(Grant.user_id == user_id,
+                                                  Grant.permission == permission,
+                                                  Grant.effect == effect))
+    if existing is not None:
+        return existing
+    grant = Grant(user_id=user_id, permission=permission, effect=effect)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def set_protocol(session: Session, clinic_id: str, values: dict[str, object]) -> Clinic:
+    limits = {k: values.get(k) for k in ("hold_systolic_above", "hold_diastolic_above",
+                                         "stop_systolic_above", "stop_diastolic_above",
+                                         "stop_heart_rate_above", "stop_spo2_below")}
+    try:
+        VitalLimits(**limits, basis=str(values["basis"]))  # type: ignore[arg-type]
+    except ModelError as exc:     # stop below hold, and the like
+        raise ClinicError(str(exc), field="protocol") from exc
+    clinic = session.get(Clinic, clinic_id)
+    assert clinic is not None
+    clinic.protocol = {k: v for k, v in values.items() if v is not None}
+    return clinic

@@ -1,0 +1,62 @@
+"""The application factory: routers, error responses, security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse, Response
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from equipoise import __version__
+from equipoise.clinic.accounts.router import router as accounts
+from equipoise.clinic.db import ClinicError, make_engine, session_factory
+from equipoise.clinic.patients.router import router as patients
+from equipoise.clinic.settings import Settings
+
+DISCLAIMER = ("equipoise supports clinicians' decisions; it is not medical advice and does not "
+              "replace clinical judgement.")
+
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for k, v in _HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+
+def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ClinicError)
+    detail: Any = str(exc)
+    if exc.field is not None:
+        detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=exc.status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    cfg = settings or Settings.from_env()
+    app = FastAPI(title="equipoise clinic", version=__version__,
+                  description="Measurement-based care for ketamine, SSRI/SNRI and CBT anxiety "
+                              "treatment. " + DISCLAIMER)
+    app.state.settings = cfg
+    app.state.engine = make_engine(cfg.database_url)
+    app.state.sessions = session_factory(app.state.engine)
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(ClinicError, _clinic_error)
+    for router in (accounts, patients):
+        app.include_router(router)
+    return app
+
+
+__all__ = ["DISCLAIMER", "HTTPException", "create_app"]

@@ -1,0 +1,151 @@
+"""Request dependencies: the database session, the signed-in user, permissions, CSRF, audit.
+
+A request runs in one transaction: its writes and its audit records commit together, before
+the response is sent, or not at all. Denials are audited in their own transaction, so they are
+kept although the request fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from equipoise.clinic.accounts.models import Grant, LoginSession, User
+from equipoise.clinic.audit.models import AuditEvent
+from equipoise.clinic.db import transaction, utcnow
+from equipoise.clinic.security import allowed, digest, same
+from equipoise.clinic.settings import Settings
+
+COOKIE = "equipoise_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def sessions(request: Request) -> sessionmaker[Session]:
+    value: sessionmaker[Session] = request.app.state.sessions
+    return value
+
+
+def db(request: Request) -> Iterator[Session]:
+    """The request's session. Handlers commit before they answer, so a client never sees a
+    success for a write (or a read whose audit record) that is not yet durable."""
+    session = sessions(request)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    login: LoginSession
+    grants: tuple[tuple[str, str], ...]
+
+    @property
+    def clinic_id(self) -> str:
+        return self.user.clinic_id
+
+    def can(self, permission: str) -> bool:
+        return allowed(self.user.role, self.grants, permission)
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "")) or request.url.path.split("?")[0]
+
+
+def record(session: Session, request: Request, actor: Actor | None, action: str, entity: str,
+           entity_id: str | None = None, patient_id: str | None = None,
+           outcome: str = "success") -> None:
+    """One audit row: who, what (route template, entity and id: never values), when."""
+    session.add(AuditEvent(user_id=actor.user.id if actor else None,
+                           clinic_id=actor.clinic_id if actor else None, action=action,
+                           entity=entity, entity_id=entity_id, patient_id=patient_id,
+                           outcome=outcome, route=_route(request)))
+
+
+def audit_denied(request: Request, actor: Actor | None, entity: str,
+                 entity_id: str | None = None) -> None:
+    with transaction(sessions(request)) as session:
+        record(session, request, actor, "deny", entity, entity_id, outcome="denied")
+
+
+def _signed_in(request: Request, session: Session) -> Actor | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    login = session.scalar(select(LoginSession).where(LoginSession.token_hash == digest(token)))
+    if login is None or login.ended_at is not None:
+        return None
+    cfg = settings(request)
+    now = utcnow()
+    if (now - login.last_seen > dt.timedelta(minutes=cfg.session_minutes)
+            or now - login.created_at > dt.timedelta(hours=cfg.session_max_hours)):
+        login.ended_at = now
+        return None
+    user = session.get(User, login.user_id)
+    if user is None or not user.active:
+        return None
+    # Touch the session at most once a minute: a read should not write every time.
+    if now - login.last_seen > dt.timedelta(seconds=60):
+        login.last_seen = now
+    grants = tuple((perm, effect) for perm, effect in session.execute(
+        select(Grant.permission, Grant.effect).where(Grant.user_id == user.id)))
+    return Actor(user, login, grants)
+
+
+async def csrf(request: Request) -> None:
+    """Unsafe methods carry the session's CSRF token in a header or form field."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if not request.cookies.get(COOKIE):
+        return                      # no session cookie: nothing a forged request could ride on
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    request.state.csrf_sent = sent or ""
+
+
+def actor(request: Request, session: Session = Depends(db), _: None = Depends(csrf)) -> Actor:
+    who = _signed_in(request, session)
+    if who is None:
+        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Cookie"})
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not same(
+            getattr(request.state, "csrf_sent", ""), who.login.csrf_token):
+        audit_denied(request, who, "csrf")
+        raise HTTPException(403, "missing or wrong CSRF token (header X-CSRF-Token)")
+    return who
+
+
+def optional_actor(request: Request, session: Session = Depends(db)) -> Actor | None:
+    return _signed_in(request, session)
+
+
+def require(permission: str, entity: str) -> Callable[..., Actor]:
+    """A dependency: the signed-in user, if they hold ``permission`` (else 403, audited)."""
+
+    def check(request: Request, who: Actor = Depends(actor)) -> Actor:
+        if not who.can(permission):
+            audit_denied(request, who, entity)
+            raise HTTPException(403, f"your role does not allow {permission}")
+        return who
+
+    return check

@@ -1,0 +1,59 @@
+"""Patients of one clinic; a patient of another clinic does not exist for this one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from equipoise.clinic.db import ClinicError
+from equipoise.clinic.patients.models import Patient
+
+
+def get(session: Session, clinic_id: str, patient_id: str) -> Patient:
+    p = session.get(Patient, patient_id)
+    if p is None or p.clinic_id != clinic_id:
+        raise ClinicError("no such patient", status=404)
+    return p
+
+
+def create(session: Session, clinic_id: str, values: dict[str, object]) -> Patient:
+    if session.scalar(select(Patient.id).where(Patient.clinic_id == clinic_id,
+                                               Patient.mrn == values["mrn"])) is not None:
+        raise ClinicError("a patient with this record number exists", field="mrn", status=409)
+    p = Patient(clinic_id=clinic_id, **values)
+    session.add(p)
+    session.flush()
+    return p
+
+
+def search(session: Session, clinic_id: str, text: str, limit: int,
+           offset: int) -> list[Patient]:
+    q = select(Patient).where(Patient.clinic_id == clinic_id)
+    if text:
+        like = f"%{text.lower()}%"
+        q = q.where(or_(func.lower(Patient.family_name).like(like),
+                        func.lower(Patient.given_name).like(like),
+                        func.lower(Patient.mrn).like(like)))
+    return list(session.scalars(q.order_by(Patient.family_name, Patient.given_name, Patient.id)
+                                .limit(limit).offset(offset)))
+
+
+def age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def age_band(birth: dt.date, on: dt.date) -> str:
+    """Ten-year bands; 90 and over pooled (ages above 89 identify, HIPAA Safe Harbor)."""
+    a = age(birth, on)
+    if a >= 90:
+        return "90+"
+    low = a // 10 * 10
+    return f"{low}-{low + 9}"
+
+
+def pseudonym(secret: str, patient_id: str) -> str:
+    return hmac.new(secret.encode(), patient_id.encode(), hashlib.sha256).hexdigest()[:16]

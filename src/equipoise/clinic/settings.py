@@ -1,0 +1,49 @@
+"""Clinic settings: where the database is, how sessions and logins behave.
+
+Read from arguments or ``EQUIPOISE_CLINIC_*`` environment variables; the default database is
+SQLite in the user's data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory (created if missing)."""
+    folder = Path(user_data_dir("equipoise", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'clinic.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    # Cookies marked Secure: browsers still send them to http://localhost and 127.0.0.1.
+    cookie_secure: bool = True
+    session_minutes: int = 30            # idle time before automatic log-off
+    session_max_hours: int = 12          # absolute lifetime of a session
+    login_failures_allowed: int = 5      # per user name or address ...
+    login_window_minutes: int = 15       # ... within this window, then 429
+    self_report_hours: int = 72          # lifetime of a patient's questionnaire link
+    setup_link_hours: int = 24
+    secret: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = {k.removeprefix("EQUIPOISE_CLINIC_").lower(): v for k, v in os.environ.items()
+               if k.startswith("EQUIPOISE_CLINIC_")}
+        values: dict[str, object] = {}
+        for name, f in cls.__dataclass_fields__.items():
+            if name in env:
+                kind = f.type if isinstance(f.type, str) else f.type.__name__
+                raw = env[name]
+                values[name] = (raw.lower() in ("1", "true", "yes") if kind == "bool"
+                                else int(raw) if kind == "int" else raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
