@@ -14,7 +14,7 @@ def test_all_is_sorted_and_every_name_exists() -> None:
 def test_all_lists_every_public_name_the_package_binds() -> None:
     public = {n for n in vars(equipoise) if not n.startswith("_")} - {
         "comparison", "datasets", "errors", "evidence", "report", "cli", "synthesis",
-        "simulation", "economics", "care"}
+        "simulation", "economics", "care", "clinic"}
     assert public | {"__version__"} == set(equipoise.__all__)
 
 

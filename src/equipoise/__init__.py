@@ -9,6 +9,7 @@ from equipoise.comparison.result import Comparison
 from equipoise.datasets import load_catalogue, load_evidence
 from equipoise.errors import (
     CatalogueError,
+    ClinicError,
     ComparisonError,
     ConvergenceError,
     DroppedStudyWarning,
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CatalogueError",
+    "ClinicError",
     "ClaimVerdict",
     "Comparison",
     "ComparisonError",

@@ -10,6 +10,7 @@
      +-- CatalogueError            an unknown or ambiguous treatment, condition or outcome
      +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
      +-- MeasureError              questionnaire answers that cannot be scored (names the item)
+     +-- ClinicError               a clinic request that cannot be carried out (names the field)
      +-- ModelError                a model or estimator used outside its declared constraints
           +-- ConvergenceError     an iterative estimator that did not converge
           +-- ModelFileError       model or strategy file problems, each ``file:line:field: ...``
@@ -29,6 +30,16 @@ from dataclasses import dataclass
 
 class EquipoiseError(Exception):
     """Base class for every error equipoise raises on purpose."""
+
+
+class ClinicError(EquipoiseError):
+    """A clinic request that cannot be carried out; ``field`` names what to fix and
+    ``status`` is the HTTP status the clinic answers with."""
+
+    def __init__(self, message: str, *, field: str | None = None, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
 
 
 class EvidenceError(EquipoiseError):

@@ -11,9 +11,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
-from equipoise.clinic.db import ClinicError, make_engine, session_factory
+from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.patients.router import router as patients
 from equipoise.clinic.settings import Settings
+from equipoise.errors import ClinicError
 
 DISCLAIMER = ("equipoise supports clinicians' decisions; it is not medical advice and does not "
               "replace clinical judgement.")

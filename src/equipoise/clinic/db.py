@@ -20,17 +20,6 @@ from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, e
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from equipoise.errors import EquipoiseError
-
-
-class ClinicError(EquipoiseError):
-    """A clinic request that cannot be carried out; ``field`` names what to fix."""
-
-    def __init__(self, message: str, *, field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
-
 
 def new_id() -> str:
     return uuid.uuid4().hex

@@ -20,9 +20,9 @@ from equipoise.clinic.accounts.schemas import (
     UserRead,
 )
 from equipoise.clinic.audit.models import AuditEvent
-from equipoise.clinic.db import ClinicError
 from equipoise.clinic.deps import COOKIE, Actor, actor, db, require, settings
 from equipoise.clinic.settings import Settings
+from equipoise.errors import ClinicError
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 

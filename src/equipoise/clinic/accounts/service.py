@@ -16,7 +16,7 @@ from equipoise.clinic.accounts.models import (
     SetupToken,
     User,
 )
-from equipoise.clinic.db import ClinicError, utcnow
+from equipoise.clinic.db import utcnow
 from equipoise.clinic.security import (
     burn_time,
     digest,
@@ -26,7 +26,7 @@ from equipoise.clinic.security import (
     verify_password,
 )
 from equipoise.clinic.settings import Settings
-from equipoise.errors import ModelError
+from equipoise.errors import ClinicError, ModelError
 
 
 class TooManyAttemptsError(ClinicError):

@@ -9,8 +9,8 @@ import hmac
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from equipoise.clinic.db import ClinicError
 from equipoise.clinic.patients.models import Patient
+from equipoise.errors import ClinicError
 
 
 def get(session: Session, clinic_id: str, patient_id: str) -> Patient:
