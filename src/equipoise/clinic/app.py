@@ -12,7 +12,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
 from equipoise.clinic.db import make_engine, session_factory
+from equipoise.clinic.infusions.router import router as infusions
 from equipoise.clinic.patients.router import router as patients
+from equipoise.clinic.questionnaires.router import public as self_report
+from equipoise.clinic.questionnaires.router import router as questionnaires
 from equipoise.clinic.settings import Settings
 from equipoise.errors import ClinicError
 
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(app.state.engine)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
-    for router in (accounts, patients):
+    for router in (accounts, patients, infusions, questionnaires, self_report):
         app.include_router(router)
     return app
 

@@ -71,10 +71,12 @@ def _route(request: Request) -> str:
 
 def record(session: Session, request: Request, actor: Actor | None, action: str, entity: str,
            entity_id: str | None = None, patient_id: str | None = None,
-           outcome: str = "success") -> None:
-    """One audit row: who, what (route template, entity and id: never values), when."""
+           outcome: str = "success", clinic_id: str | None = None) -> None:
+    """One audit row: who, what (route template, entity and id: never values), when.
+
+    ``clinic_id`` is for requests without a signed-in user (a patient's self-report link)."""
     session.add(AuditEvent(user_id=actor.user.id if actor else None,
-                           clinic_id=actor.clinic_id if actor else None, action=action,
+                           clinic_id=actor.clinic_id if actor else clinic_id, action=action,
                            entity=entity, entity_id=entity_id, patient_id=patient_id,
                            outcome=outcome, route=_route(request)))
 
