@@ -6,21 +6,20 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
 from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.infusions.router import router as infusions
+from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
+from equipoise.clinic.pages.router import router as pages
 from equipoise.clinic.patients.router import router as patients
 from equipoise.clinic.questionnaires.router import public as self_report
 from equipoise.clinic.questionnaires.router import router as questionnaires
 from equipoise.clinic.settings import Settings
 from equipoise.errors import ClinicError
-
-DISCLAIMER = ("equipoise supports clinicians' decisions; it is not medical advice and does not "
-              "replace clinical judgement.")
 
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -40,8 +39,10 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
+def _clinic_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ClinicError)
+    if not request.url.path.startswith("/api"):
+        return PlainTextResponse(str(exc), status_code=exc.status)
     detail: Any = str(exc)
     if exc.field is not None:
         detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(app.state.engine)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
-    for router in (accounts, patients, infusions, questionnaires, self_report):
+    app.add_exception_handler(SignInRequiredError,
+                              lambda _r, _e: RedirectResponse("/login", status_code=303))
+    for router in (accounts, patients, infusions, questionnaires, self_report, pages):
         app.include_router(router)
     return app
 

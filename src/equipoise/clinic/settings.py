@@ -32,6 +32,8 @@ class Settings:
     login_window_minutes: int = 15       # ... within this window, then 429
     self_report_hours: int = 72          # lifetime of a patient's questionnaire link
     setup_link_hours: int = 24
+    # Times typed into forms without a zone are read in this zone (IANA name).
+    timezone: str = "UTC"
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     @classmethod

@@ -1,0 +1,53 @@
+"""Small inline SVG charts for the pages (no JavaScript, no external files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from html import escape
+
+W, H, PAD = 640, 220, 36
+COLOURS = ("#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6d597a")
+
+
+def _scale(lo: float, hi: float, size: float, flip: bool) -> tuple[float, float]:
+    span = (hi - lo) or 1.0
+    k = (size - 2 * PAD) / span
+    return (-k, size - PAD + lo * k) if flip else (k, PAD - lo * k)
+
+
+def line_chart(series: Mapping[str, Sequence[tuple[dt.datetime, float]]], *, title: str,
+               y_label: str, limits: Sequence[tuple[str, float]] = (),
+               y_min: float | None = None, y_max: float | None = None) -> str:
+    """Lines over time, with dashed horizontal limit lines; an empty string if no data."""
+    points = [p for s in series.values() for p in s]
+    if not points:
+        return ""
+    t0 = min(t for t, _ in points).timestamp()
+    t1 = max(t for t, _ in points).timestamp()
+    values = [v for _, v in points] + [v for _, v in limits]
+    lo = min(values) if y_min is None else y_min
+    hi = max(values) if y_max is None else y_max
+    ax, bx = _scale(t0, t1 if t1 > t0 else t0 + 1, W, False)
+    ay, by = _scale(lo, hi, H, True)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" role="img" '
+           f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+           f'<rect x="{PAD}" y="{PAD}" width="{W - 2 * PAD}" height="{H - 2 * PAD}" '
+           'fill="none" stroke="#cfd6e0"/>',
+           f'<text x="4" y="14" font-size="12">{escape(y_label)}</text>']
+    for name, value in limits:
+        y = ay * value + by
+        out.append(f'<line x1="{PAD}" x2="{W - PAD}" y1="{y:.1f}" y2="{y:.1f}" '
+                   f'stroke="#a4161a" stroke-dasharray="4 3"/><text x="{W - PAD + 2}" '
+                   f'y="{y + 4:.1f}" font-size="10" fill="#a4161a">{escape(name)}</text>')
+    for k, (name, pts) in enumerate(series.items()):
+        colour = COLOURS[k % len(COLOURS)]
+        xy = [(ax * t.timestamp() + bx, ay * v + by) for t, v in pts]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                   f'points="{path}"/>')
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in xy]
+        out.append(f'<text x="{PAD + 8 + 110 * k}" y="{H - 8}" font-size="12" '
+                   f'fill="{colour}">{escape(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
