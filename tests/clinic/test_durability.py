@@ -1,0 +1,103 @@
+"""A server killed with SIGKILL during a burst of writes loses no record it acknowledged."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+from sqlalchemy import select
+
+from equipoise.clinic import db
+from equipoise.clinic.accounts.models import Clinic, User
+from equipoise.clinic.patients.models import Patient
+from tests.clinic.conftest import PASSWORD, password_hash
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    factory = db.session_factory(engine)
+    with db.transaction(factory) as session:
+        clinic = Clinic(name="durability")
+        session.add(clinic)
+        session.flush()
+        session.add(User(clinic_id=clinic.id, username="admin", password_hash=password_hash(),
+                         role="admin"))
+        session.add(User(clinic_id=clinic.id, username="clinician",
+                         password_hash=password_hash(), role="clinician"))
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "equipoise.cli.main", "clinic", "serve", "--port", str(port),
+         "--database-url", database_url], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            r = client.post("/api/session", json={"username": "clinician",
+                                                  "password": PASSWORD})
+            assert r.status_code == 201, r.text
+            headers = {"X-CSRF-Token": r.json()["csrf_token"]}
+            cookies = dict(client.cookies)
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer(k: int) -> None:
+            with httpx.Client(base_url=base, timeout=10, cookies=cookies,
+                              headers=headers) as c:
+                n = 0
+                while not stop.is_set():
+                    mrn = f"K{k}-{n}"
+                    n += 1
+                    try:
+                        resp = c.post("/api/patients", json={
+                            "mrn": mrn, "given_name": "Burst", "family_name": f"Writer{k}",
+                            "birth_date": "1980-01-01", "sex": "unknown"})
+                    except httpx.TransportError:
+                        return                 # the server died mid-request: not acknowledged
+                    if resp.status_code == 201:
+                        with lock:
+                            acknowledged.append(mrn)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        while len(acknowledged) < 50 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.send_signal(signal.SIGKILL)      # in the middle of the burst
+        server.wait(10)
+        stop.set()
+        for t in threads:
+            t.join(15)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        if server.stderr:
+            server.stderr.close()
+    assert len(acknowledged) >= 50
+    engine.dispose()
+    engine = db.make_engine(database_url)          # a fresh connection, after the crash
+    with db.session_factory(engine)() as session:
+        stored = set(session.scalars(select(Patient.mrn)))
+    engine.dispose()
+    lost = [m for m in acknowledged if m not in stored]
+    assert lost == [], f"{len(lost)} acknowledged writes lost: {lost[:5]}"
