@@ -1,4 +1,4 @@
-"""`equipoise clinic serve|migrate`, registered through the ``equipoise.commands`` entry
+"""`equipoise clinic serve|demo|migrate`, registered through the ``equipoise.commands`` entry
 point (the CLI never imports the clinic)."""
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ def register(sub: Any) -> None:
     _db_option(serve)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+    demo = verbs.add_parser("demo", help="load a synthetic clinic (clearly marked synthetic)")
+    _db_option(demo)
+    demo.add_argument("--patients", type=int, default=300)
+    demo.add_argument("--months", type=int, default=6)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=_demo)
     migrate = verbs.add_parser("migrate", help="upgrade (or downgrade) the database schema")
     _db_option(migrate)
     migrate.add_argument("--revision", default="head")
@@ -68,6 +74,17 @@ def _serve(args: argparse.Namespace) -> int:
               f"{url}/setup/{token}", file=sys.stderr)
     # No access log: request lines would carry ids; the audit log records access instead.
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from equipoise.clinic import db
+    from equipoise.clinic.demo import load_demo
+
+    cfg = _settings(args)
+    db.upgrade(cfg.database_url)
+    print(load_demo(cfg, patients=args.patients, months=args.months, seed=args.seed),
+          file=sys.stderr)
     return 0
 
 
