@@ -5,28 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from equipoise.care.planner import DISCLAIMER
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.audit.models import AuditEvent
-from equipoise.clinic.care_plans.router import router
 from tests.clinic.conftest import PATIENT, Site
 
 PROFILE = {"diagnoses": ["GAD"], "scores": {"gad7": 15, "phq9": 8},
            "conditions": ["aortic aneurysm"]}
 START = "2026-01-05"
 
-
-@pytest.fixture
-def site(site: Site) -> Site:
-    """The conftest site with this module's router (unless app.py includes it already)."""
-    paths = {r.path for r in site.app.routes if isinstance(r, APIRoute)}
-    if not {r.path for r in router.routes if isinstance(r, APIRoute)} <= paths:
-        site.app.include_router(router)
-    return site
 
 
 def _patient(site: Site, who: str = "clinician@A", **changes: Any) -> tuple[TestClient, str]:

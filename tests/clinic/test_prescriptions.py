@@ -5,24 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from equipoise.clinic.audit.models import AuditEvent
-from equipoise.clinic.prescriptions.router import router
 from tests.clinic.conftest import PATIENT, Site
 
 SERTRALINE = {"drug": "sertraline", "started_on": "2026-01-05", "dose_mg_per_day": 50}
 
-
-@pytest.fixture
-def site(site: Site) -> Site:
-    """The conftest site with this module's router (unless app.py includes it already)."""
-    paths = {r.path for r in site.app.routes if isinstance(r, APIRoute)}
-    if not {r.path for r in router.routes if isinstance(r, APIRoute)} <= paths:
-        site.app.include_router(router)
-    return site
 
 
 def _patient(site: Site, who: str = "clinician@A", **changes: Any) -> tuple[TestClient, str]:
@@ -155,10 +145,9 @@ def test_an_acknowledged_rule_is_accepted_stored_and_listed_with_its_step(site: 
     listed = c.get(f"/api/patients/{pid}/medication-courses").json()
     assert listed[0]["dose_steps"][0]["acknowledged_rules"] == ["CITALOPRAM-40"]
     with site.session() as s:
-        row = s.scalars(select(AuditEvent).where(AuditEvent.action == "acknowledge")).one()
-    assert (row.entity, row.entity_id, row.patient_id, row.user_id) == (
-        "dose-rule CITALOPRAM-40", course["dose_steps"][0]["id"], pid,
-        site.users["clinician@A"].id)
+        row = s.scalars(select(AuditEvent).where(AuditEvent.entity == "dose-step")).one()
+    assert (row.entity_id, row.patient_id, row.user_id) == (
+        course["dose_steps"][0]["id"], pid, site.users["clinician@A"].id)
 
 
 def test_acknowledging_a_rule_that_did_not_fire_is_refused(site: Site) -> None:

@@ -5,25 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from equipoise.clinic.audit.models import AuditEvent
-from equipoise.clinic.therapy.router import router
 from tests.clinic.conftest import PATIENT, Site
 
 SESSION = {"on": "2026-01-07", "number": 1, "modality": "individual", "minutes": 50,
            "attended": "attended"}
 
-
-@pytest.fixture
-def site(site: Site) -> Site:
-    """The conftest site with this module's router (unless app.py includes it already)."""
-    paths = {r.path for r in site.app.routes if isinstance(r, APIRoute)}
-    if not {r.path for r in router.routes if isinstance(r, APIRoute)} <= paths:
-        site.app.include_router(router)
-    return site
 
 
 def _patient(site: Site, who: str = "clinician@A") -> tuple[TestClient, str]:

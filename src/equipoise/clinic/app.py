@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
+from equipoise.clinic.care_plans.router import router as care_plans
 from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.infusions.router import router as infusions
 from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
 from equipoise.clinic.pages.router import router as pages
 from equipoise.clinic.patients.router import router as patients
+from equipoise.clinic.prescriptions.router import router as prescriptions
 from equipoise.clinic.questionnaires.router import public as self_report
 from equipoise.clinic.questionnaires.router import router as questionnaires
 from equipoise.clinic.settings import Settings
+from equipoise.clinic.therapy.router import router as therapy
 from equipoise.errors import ClinicError
 
 _HEADERS = {
@@ -39,6 +44,20 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON escaped to ASCII: text echoed back from a request (a field name with a lone
+    surrogate, say) can always be encoded."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                          separators=(",", ":")).encode("ascii")
+
+
+def _invalid(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 def _clinic_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ClinicError)
     if not request.url.path.startswith("/api"):
@@ -46,12 +65,13 @@ def _clinic_error(request: Request, exc: Exception) -> Response:
     detail: Any = str(exc)
     if exc.field is not None:
         detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
-    return JSONResponse({"detail": detail}, status_code=exc.status)
+    return SafeJSONResponse({"detail": detail}, status_code=exc.status)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     cfg = settings or Settings.from_env()
     app = FastAPI(title="equipoise clinic", version=__version__,
+                  default_response_class=SafeJSONResponse,
                   description="Measurement-based care for ketamine, SSRI/SNRI and CBT anxiety "
                               "treatment. " + DISCLAIMER)
     app.state.settings = cfg
@@ -59,9 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(app.state.engine)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(SignInRequiredError,
                               lambda _r, _e: RedirectResponse("/login", status_code=303))
-    for router in (accounts, patients, infusions, questionnaires, self_report, pages):
+    for router in (accounts, patients, care_plans, infusions, prescriptions, therapy,
+                   questionnaires, self_report, pages):
         app.include_router(router)
     return app
 

@@ -41,7 +41,7 @@ def _listing(request: Request, who: Actor, session: Session, text: str, limit: i
 
 @router.get("/patients", response_model=list[PatientRead])
 def list_patients(request: Request, limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0),
+                  offset: int = Query(0, ge=0, le=10_000_000),
                   who: Actor = Depends(require("patients:read", "patient")),
                   session: Session = Depends(db)) -> list[PatientRead]:
     return _listing(request, who, session, "", limit, offset)
@@ -88,7 +88,7 @@ def update_patient(patient_id: str, body: PatientUpdate, request: Request,
 
 @router.get("/research/patients", response_model=list[ResearchPatient])
 def research_patients(request: Request, limit: int = Query(500, ge=1, le=5000),
-                      offset: int = Query(0, ge=0),
+                      offset: int = Query(0, ge=0, le=10_000_000),
                       who: Actor = Depends(require("research:read", "research")),
                       session: Session = Depends(db)) -> list[ResearchPatient]:
     clinic = session.get(Clinic, who.clinic_id)

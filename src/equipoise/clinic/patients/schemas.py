@@ -38,7 +38,7 @@ class PatientSearch(BaseModel):
     model_config = _STRICT
     text: str = Field(default="", max_length=100)
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
 class PatientUpdate(BaseModel):

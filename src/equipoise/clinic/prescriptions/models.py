@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
@@ -33,4 +33,6 @@ class DoseStep(Base):
     course_id: Mapped[str] = mapped_column(ForeignKey("medication_courses.id"), index=True)
     from_date: Mapped[dt.date] = mapped_column(Date)
     dose_mg_per_day: Mapped[float] = mapped_column(Float)
+    # Cited dose rules this step broke and the prescriber acknowledged (ids).
+    acknowledged_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))

@@ -20,9 +20,9 @@ from equipoise.clinic.prescriptions.schemas import (
 router = APIRouter(prefix="/api", tags=["medications"])
 
 
-def step_read(s: DoseStep, rules: list[str]) -> DoseStepRead:
+def step_read(s: DoseStep) -> DoseStepRead:
     return DoseStepRead(id=s.id, from_date=s.from_date, dose_mg_per_day=s.dose_mg_per_day,
-                        acknowledged_rules=rules)
+                        acknowledged_rules=list(s.acknowledged_rules or []))
 
 
 def read(session: Session, c: MedicationCourse) -> MedicationCourseRead:
@@ -34,20 +34,11 @@ def reads(session: Session, courses: list[MedicationCourse]) -> list[MedicationC
         return []
     clinic_id = courses[0].clinic_id
     by_course = service.steps(session, clinic_id, [c.id for c in courses])
-    rules = service.acknowledged(session, clinic_id,
-                                 [s.id for ss in by_course.values() for s in ss])
     return [MedicationCourseRead(id=c.id, patient_id=c.patient_id, drug=c.drug,
                                  drug_class=c.drug_class, started_on=c.started_on,
                                  stopped_on=c.stopped_on, stop_reason=c.stop_reason,
-                                 dose_steps=[step_read(s, rules[s.id]) for s in by_course[c.id]])
+                                 dose_steps=[step_read(s) for s in by_course[c.id]])
             for c in courses]
-
-
-def _acknowledge(session: Session, request: Request, who: Actor, step: DoseStep,
-                 patient_id: str, fired: list[str]) -> None:
-    for rule in fired:
-        record(session, request, who, service.ACKNOWLEDGE, service.RULE_ENTITY + rule, step.id,
-               patient_id)
 
 
 @router.post("/patients/{patient_id}/medication-courses", response_model=MedicationCourseRead,
@@ -56,11 +47,10 @@ def start_course(patient_id: str, body: MedicationCourseCreate, request: Request
                  who: Actor = Depends(require("medications:write", "medication-course")),
                  session: Session = Depends(db)) -> MedicationCourseRead:
     p = patients.get(session, who.clinic_id, patient_id)
-    c, step, fired = service.create(session, p, body.drug, body.started_on,
+    c, step, _ = service.create(session, p, body.drug, body.started_on,
                                     body.dose_mg_per_day, body.acknowledge_rules, who.user.id)
     record(session, request, who, "create", "medication-course", c.id, p.id)
     record(session, request, who, "create", "dose-step", step.id, p.id)
-    _acknowledge(session, request, who, step, p.id, fired)
     out = read(session, c)
     session.commit()
     return out
@@ -86,10 +76,9 @@ def titrate(course_id: str, body: DoseStepCreate, request: Request,
     """A new daily dose from ``from_date``; answers with the whole course."""
     c = service.get(session, who.clinic_id, course_id)
     p = patients.get(session, who.clinic_id, c.patient_id)
-    step, fired = service.add_step(session, c, p, body.from_date, body.dose_mg_per_day,
+    step, _ = service.add_step(session, c, p, body.from_date, body.dose_mg_per_day,
                                    body.acknowledge_rules, who.user.id)
     record(session, request, who, "create", "dose-step", step.id, p.id)
-    _acknowledge(session, request, who, step, p.id, fired)
     out = read(session, c)
     session.commit()
     return out

@@ -1,8 +1,8 @@
 """Medication courses of one clinic, and the cited dose limits every dose is checked against.
 
 A dose that fires a dose rule is refused unless the request acknowledges exactly the rules
-that fire. An acknowledgement is kept in the append-only audit log (who, when, which rule,
-which dose step), so it can never be edited away; the course listing reads it back from there.
+that fire; the acknowledged rule ids are stored on the dose step (and the write, with its
+author and time, in the audit log).
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ from sqlalchemy.orm import Session
 
 from equipoise.care.profile import Medication, Profile
 from equipoise.care.safety import load_rules, screen
-from equipoise.clinic.audit.models import AuditEvent
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
 from equipoise.errors import ClinicError
-
-ACKNOWLEDGE = "acknowledge"          # the audit action of an acknowledged dose rule
-RULE_ENTITY = "dose-rule "           # audit entity prefix; the rule id follows
 
 
 def get(session: Session, clinic_id: str, course_id: str) -> MedicationCourse:
@@ -47,17 +43,6 @@ def steps(session: Session, clinic_id: str,
             .order_by(DoseStep.from_date, DoseStep.id)):
         out[s.course_id].append(s)
     return out
-
-
-def acknowledged(session: Session, clinic_id: str, step_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The dose rules acknowledged for each step, from the audit log."""
-    out: dict[str, list[str]] = {s: [] for s in step_ids}
-    for entity, step_id in session.execute(select(AuditEvent.entity, AuditEvent.entity_id).where(
-            AuditEvent.clinic_id == clinic_id, AuditEvent.action == ACKNOWLEDGE,
-            AuditEvent.entity_id.in_(step_ids))):
-        if step_id is not None and entity.startswith(RULE_ENTITY):
-            out[step_id].append(entity.removeprefix(RULE_ENTITY))
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def _source(key: str, quote: str) -> str:
@@ -132,7 +117,7 @@ def create(session: Session, patient: Patient, drug: str, started_on: dt.date, d
     session.add(course)
     session.flush()
     step = DoseStep(clinic_id=patient.clinic_id, course_id=course.id, from_date=started_on,
-                    dose_mg_per_day=dose, created_by=user_id)
+                    dose_mg_per_day=dose, acknowledged_rules=fired, created_by=user_id)
     session.add(step)
     session.flush()
     return course, step, fired
@@ -154,7 +139,7 @@ def add_step(session: Session, course: MedicationCourse, patient: Patient, from_
                           field="from_date")
     fired = _checked(dose_findings(patient, course.drug, dose, from_date, last), acknowledge)
     step = DoseStep(clinic_id=course.clinic_id, course_id=course.id, from_date=from_date,
-                    dose_mg_per_day=dose, created_by=user_id)
+                    dose_mg_per_day=dose, acknowledged_rules=fired, created_by=user_id)
     session.add(step)
     session.flush()
     return step, fired

@@ -300,6 +300,7 @@ def upgrade() -> None:
     sa.Column('course_id', sa.String(length=32), nullable=False),
     sa.Column('from_date', sa.Date(), nullable=False),
     sa.Column('dose_mg_per_day', sa.Float(), nullable=False),
+    sa.Column('acknowledged_rules', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['course_id'], ['medication_courses.id'], ),
