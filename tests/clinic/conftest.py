@@ -91,9 +91,16 @@ class Site:
     users: dict[str, User] = field(default_factory=dict)
     clinics: dict[str, Clinic] = field(default_factory=dict)
     clients: list[TestClient] = field(default_factory=list)
+    cached: dict[str, TestClient] = field(default_factory=dict)
 
     def session(self) -> Any:
         return self.app.state.sessions()
+
+    def signed_in(self, who: str) -> TestClient:
+        """One client per user, signed in once (argon2 makes every sign-in slow on purpose)."""
+        if who not in self.cached:
+            self.cached[who] = self.client(who)
+        return self.cached[who]
 
     def client(self, who: str | None = None) -> TestClient:
         """A client signed in as ``who`` (e.g. "clinician@A"), with its CSRF header set."""

@@ -69,8 +69,8 @@ def dose_findings(patient: Patient, drug: str, dose: float, on: dt.date,
     if "max_mg" in label and dose > float(label["max_mg"]):
         rid = f"{drug.upper()}-MAX-{float(label['max_mg']):g}"
         found[rid] = {"id": rid, "severity": "relative",
-                      "text": f"{name} above {float(label['max_mg']):g} mg a day: above the "
-                              "label's maximum dose.",
+                      "text": f"{name} above {float(label['max_mg']):g} mg a day: beyond the "
+                              "label's dosing, which goes no higher (quoted below).",
                       "source": _source(label["source"], label["quote"]),
                       "because": f"{dose:g} mg/day"}
     days = label.get("step_after_days")
