@@ -17,9 +17,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from equipoise.care.profile import DIAGNOSES, PREFERENCES
+from equipoise.care.safety import load_rules
 from equipoise.clinic.accounts import service as accounts
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.accounts.router import client_address, set_cookie
+from equipoise.clinic.care_plans import service as care_plans
 from equipoise.clinic.deps import COOKIE, Actor, csrf, db, optional_actor, record, settings
 from equipoise.clinic.infusions import service as infusions
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion, VitalSign
@@ -35,12 +38,17 @@ from equipoise.clinic.pages.charts import line_chart
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.schemas import PatientCreate
+from equipoise.clinic.prescriptions import service as prescriptions
+from equipoise.clinic.prescriptions.schemas import DoseStepCreate, MedicationCourseCreate
 from equipoise.clinic.questionnaires import service as questionnaires
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
 from equipoise.clinic.questionnaires.schemas import INSTRUMENTS, SELF_REPORT
 from equipoise.clinic.security import same
 from equipoise.clinic.settings import Settings
-from equipoise.errors import ClinicError
+from equipoise.clinic.therapy import service as therapy
+from equipoise.clinic.therapy.schemas import TherapySessionCreate
+from equipoise.errors import ClinicError, ModelFileError
+from equipoise.report.plan_html import plan_html
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("equipoise.clinic") / "templates"))
@@ -240,6 +248,13 @@ def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
                                                   Infusion.clinic_id == who.clinic_id)
                            .order_by(Infusion.scheduled_for.desc())).all() \
         if who.can("infusions:read") else []
+    plans = care_plans.for_patient(session, who.clinic_id, p.id) \
+        if who.can("plans:read") else []
+    courses = prescriptions.for_patient(session, who.clinic_id, p.id) \
+        if who.can("medications:read") else []
+    steps = prescriptions.steps(session, who.clinic_id, [c.id for c in courses])
+    sessions_ = therapy.for_patient(session, who.clinic_id, p.id) \
+        if who.can("therapy:read") else []
     record(session, request, who, "read", "patient", p.id, p.id)
     session.commit()
     now = dt.datetime.now(ZoneInfo(cfg.timezone)).strftime("%Y-%m-%dT%H:%M")
@@ -250,7 +265,152 @@ def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
                 instruments=INSTRUMENTS, tz=cfg.timezone, now_local=now,
                 base_url=str(request.base_url).rstrip("/"),
                 can_questionnaire=who.can("questionnaires:write"),
-                can_link=who.can("links:create"), can_infuse=who.can("infusions:write"))
+                can_link=who.can("links:create"), can_infuse=who.can("infusions:write"),
+                plans=plans, courses=[(c, steps[c.id]) for c in courses], therapy=sessions_,
+                today=now[:10], preferences=PREFERENCES, drugs=_antidepressants(),
+                can_plan=who.can("plans:write"), can_prescribe=who.can("medications:write"),
+                can_therapy=who.can("therapy:write"))
+
+
+def _antidepressants() -> list[str]:
+    return sorted(n for n, c in load_rules().medications.items() if c in ("ssri", "snri"))
+
+
+def _medications(text: str) -> list[dict[str, Any]]:
+    """Lines of "name mg-per-day" (the dose may be left out)."""
+    out: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) > 1 and parts[-1].replace(".", "", 1).isdigit():
+            out.append({"name": " ".join(parts[:-1]), "dose_mg_per_day": float(parts[-1])})
+        else:
+            out.append({"name": " ".join(parts)})
+    return out
+
+
+def _rule_ids(text: str) -> list[str]:
+    return [r.strip().upper() for r in text.replace(";", ",").split(",") if r.strip()]
+
+
+async def _patient_form(patient_id: str, request: Request, who: Actor, session: Session,
+                        cfg: Settings, action: str) -> Response:
+    """Handle one of the patient page's record forms (plan, course, dose, therapy)."""
+    form = await _form(request)
+    try:
+        if action == "plan":
+            _allowed(who, "plans:write")
+            p = patients.get(session, who.clinic_id, patient_id)
+            latest: dict[str, float] = {}
+            for o in session.scalars(select(Observation).where(
+                    Observation.patient_id == p.id, Observation.clinic_id == who.clinic_id)
+                    .order_by(Observation.effective)):
+                latest[{"gad7": "gad7", "phq9": "phq9", "ham-a": "ham_a"}.get(
+                    o.instrument, "")] = o.value
+            latest.pop("", None)
+            given: dict[str, Any] = {
+                "scores": {k: int(v) for k, v in latest.items()},
+                "diagnoses": [d.strip().upper() for d in form.get("diagnoses", "").split(",")
+                              if d.strip().upper() in DIAGNOSES],
+                "conditions": [c.strip() for c in form.get("conditions", "").splitlines()
+                               if c.strip()],
+                "medications": _medications(form.get("medications", "")),
+                "preferences": [x for x in PREFERENCES if f"pref_{x}" in form],
+                "pregnant": "pregnant" in form}
+            start = dt.date.fromisoformat(form.get("start_date", ""))
+            try:
+                rec = care_plans.create(session, p, given, start, who.user.id)
+            except ModelFileError as exc:
+                raise ClinicError("; ".join(f"{q.field}: {q.message}" for q in exc.problems),
+                                  field="profile") from exc
+            record(session, request, who, "create", "care-plan", rec.id, p.id)
+            session.commit()
+            return see(f"/plans/{rec.id}")
+        if action == "course":
+            _allowed(who, "medications:write")
+            p = patients.get(session, who.clinic_id, patient_id)
+            body = MedicationCourseCreate.model_validate({
+                "drug": form.get("drug", ""), "started_on": form.get("started_on"),
+                "dose_mg_per_day": _num(form, "dose_mg_per_day") or 0,
+                "acknowledge_rules": _rule_ids(form.get("acknowledge_rules", ""))})
+            c, step, _ = prescriptions.create(session, p, body.drug, body.started_on,
+                                              body.dose_mg_per_day, body.acknowledge_rules,
+                                              who.user.id)
+            record(session, request, who, "create", "medication-course", c.id, p.id)
+        elif action == "step":
+            _allowed(who, "medications:write")
+            c = prescriptions.get(session, who.clinic_id, patient_id)     # a course id here
+            p = patients.get(session, who.clinic_id, c.patient_id)
+            step_body = DoseStepCreate.model_validate({
+                "from_date": form.get("from_date"),
+                "dose_mg_per_day": _num(form, "dose_mg_per_day") or 0,
+                "acknowledge_rules": _rule_ids(form.get("acknowledge_rules", ""))})
+            step, _ = prescriptions.add_step(session, c, p, step_body.from_date,
+                                             step_body.dose_mg_per_day,
+                                             step_body.acknowledge_rules, who.user.id)
+            record(session, request, who, "create", "dose-step", step.id, p.id)
+        else:
+            _allowed(who, "therapy:write")
+            p = patients.get(session, who.clinic_id, patient_id)
+            t_body = TherapySessionCreate.model_validate({
+                "on": form.get("on"), "number": int(_num(form, "number") or 0),
+                "modality": form.get("modality", ""),
+                "minutes": int(_num(form, "minutes") or 0),
+                "attended": form.get("attended", "")})
+            t = therapy.create(session, p, who.user.id, t_body.model_dump())
+            record(session, request, who, "create", "therapy-session", t.id, p.id)
+    except (ClinicError, ValueError) as exc:
+        session.rollback()
+        if isinstance(exc, ClinicError) and exc.status == 404:
+            raise
+        target = patient_id
+        if action == "step":
+            course = prescriptions.get(session, who.clinic_id, patient_id)
+            target = course.patient_id
+        return _patient_page(request, session, who, cfg, target,
+                             status=getattr(exc, "status", 422), error=_message(exc))
+    session.commit()
+    return see(f"/patients/{p.id}")
+
+
+@router.post("/patients/{patient_id}/plans")
+async def patient_plan(patient_id: str, request: Request, who: Actor = Depends(viewer),
+                       session: Session = Depends(db),
+                       cfg: Settings = Depends(settings)) -> Response:
+    return await _patient_form(patient_id, request, who, session, cfg, "plan")
+
+
+@router.post("/patients/{patient_id}/courses")
+async def patient_course(patient_id: str, request: Request, who: Actor = Depends(viewer),
+                         session: Session = Depends(db),
+                         cfg: Settings = Depends(settings)) -> Response:
+    return await _patient_form(patient_id, request, who, session, cfg, "course")
+
+
+@router.post("/courses/{course_id}/steps")
+async def course_step(course_id: str, request: Request, who: Actor = Depends(viewer),
+                      session: Session = Depends(db),
+                      cfg: Settings = Depends(settings)) -> Response:
+    return await _patient_form(course_id, request, who, session, cfg, "step")
+
+
+@router.post("/patients/{patient_id}/therapy")
+async def patient_therapy(patient_id: str, request: Request, who: Actor = Depends(viewer),
+                          session: Session = Depends(db),
+                          cfg: Settings = Depends(settings)) -> Response:
+    return await _patient_form(patient_id, request, who, session, cfg, "therapy")
+
+
+@router.get("/plans/{plan_id}")
+def plan_page(plan_id: str, request: Request, who: Actor = Depends(viewer),
+              session: Session = Depends(db)) -> HTMLResponse:
+    """The stored plan, printable (the planner's own HTML report)."""
+    _allowed(who, "plans:read")
+    rec = care_plans.get(session, who.clinic_id, plan_id)
+    record(session, request, who, "read", "care-plan", rec.id, rec.patient_id)
+    session.commit()
+    return HTMLResponse(plan_html(rec.plan))
 
 
 @router.get("/patients/{patient_id}")
@@ -317,14 +477,7 @@ async def patient_infusion(patient_id: str, request: Request, who: Actor = Depen
         patient = patients.get(session, who.clinic_id, patient_id)
         clinic = session.get(Clinic, who.clinic_id)
         assert clinic is not None
-        meds = []
-        for line in form.get("medications", "").splitlines():
-            parts = line.split()
-            if parts:
-                dose = _num({"dose": parts[-1]}, "dose") if len(parts) > 1 and \
-                    parts[-1].replace(".", "", 1).isdigit() else None
-                name = " ".join(parts[:-1]) if dose is not None else " ".join(parts)
-                meds.append(Medication(name=name, dose_mg_per_day=dose))
+        meds = [Medication(**m) for m in _medications(form.get("medications", ""))]
         pre = None
         if form.get("systolic") or form.get("diastolic"):
             pre = VitalsIn(phase="pre", systolic=_num(form, "systolic") or 0,
