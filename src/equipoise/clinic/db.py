@@ -12,13 +12,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, ForeignKey, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from equipoise.errors import ClinicError
 
 
 def new_id() -> str:
@@ -53,11 +55,36 @@ class Base(DeclarativeBase):
     pass
 
 
-class ClinicOwned:
-    """Every patient-data row carries its clinic; every query filters on it."""
+class Keyed:
+    """A random 32-hex-digit id: ids carry no order or count a client could read."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class ClinicScoped(Keyed):
+    """Every patient-data row carries its clinic; every query filters on it."""
+
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
+
+
+class PatientScoped(ClinicScoped):
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+
+
+class Created:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+Row = TypeVar("Row", bound=ClinicScoped)
+
+
+def owned(session: Session, model: type[Row], clinic_id: str, row_id: str, what: str) -> Row:
+    """The row of ``model`` with ``row_id`` if it belongs to ``clinic_id``; another clinic's
+    row does not exist for this one (404, the same answer as a missing id)."""
+    row = session.get(model, row_id)
+    if row is None or row.clinic_id != clinic_id:
+        raise ClinicError(f"no such {what}", status=404)
+    return row
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

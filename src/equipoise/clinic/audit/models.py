@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import String, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import Base, Keyed, UTCDateTime, utcnow
 
 
-class AuditEvent(Base):
+class AuditEvent(Keyed, Base):
     __tablename__ = "audit_events"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
     clinic_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)

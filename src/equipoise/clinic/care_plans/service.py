@@ -19,6 +19,7 @@ from equipoise.care.profile import parse_profile
 from equipoise.care.safety import VitalLimits
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.care_plans.models import CarePlanRecord
+from equipoise.clinic.db import owned
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.errors import ClinicError, FileProblem, ModelError, ModelFileError
@@ -31,10 +32,7 @@ _LIMIT_FIELDS = tuple(f.name for f in dataclasses.fields(VitalLimits))
 
 
 def get(session: Session, clinic_id: str, plan_id: str) -> CarePlanRecord:
-    r = session.get(CarePlanRecord, plan_id)
-    if r is None or r.clinic_id != clinic_id:
-        raise ClinicError("no such care plan", status=404)
-    return r
+    return owned(session, CarePlanRecord, clinic_id, plan_id, "care plan")
 
 
 def for_patient(session: Session, clinic_id: str, patient_id: str) -> list[CarePlanRecord]:

@@ -9,14 +9,17 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import (
+    Base,
+    ClinicScoped,
+    Created,
+    PatientScoped,
+    UTCDateTime,
+)
 
 
-class Infusion(Base):
+class Infusion(PatientScoped, Created, Base):
     __tablename__ = "infusions"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="screening")
     weight_kg: Mapped[float] = mapped_column(Float)
@@ -37,13 +40,10 @@ class Infusion(Base):
     signed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class VitalSign(Base):
+class VitalSign(ClinicScoped, Base):
     __tablename__ = "vital_signs"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     infusion_id: Mapped[str] = mapped_column(ForeignKey("infusions.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     phase: Mapped[str] = mapped_column(String(12))       # pre, during, post, discharge
@@ -56,15 +56,11 @@ class VitalSign(Base):
     recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
 
 
-class AdverseEvent(Base):
+class AdverseEvent(PatientScoped, Created, Base):
     __tablename__ = "adverse_events"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     infusion_id: Mapped[str] = mapped_column(ForeignKey("infusions.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     description: Mapped[str] = mapped_column(String(500))
     severity: Mapped[str] = mapped_column(String(10))
     action_taken: Mapped[str] = mapped_column(String(500), default="")
     recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from equipoise.care.measures import score
 from equipoise.care.profile import parse_profile
 from equipoise.care.safety import VitalLimits, infusion_action, load_rules, screen, status
 from equipoise.clinic.accounts.models import Clinic
-from equipoise.clinic.db import utcnow
+from equipoise.clinic.db import owned, utcnow
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion, VitalSign
 from equipoise.clinic.infusions.schemas import (
     AdverseEventIn,
@@ -45,10 +45,7 @@ def limits(clinic: Clinic) -> VitalLimits:
 
 
 def get(session: Session, clinic_id: str, infusion_id: str) -> Infusion:
-    inf = session.get(Infusion, infusion_id)
-    if inf is None or inf.clinic_id != clinic_id:
-        raise ClinicError("no such infusion", status=404)
-    return inf
+    return owned(session, Infusion, clinic_id, infusion_id, "infusion")
 
 
 def _when(value: dt.datetime | None, field: str) -> dt.datetime:

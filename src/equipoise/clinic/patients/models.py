@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import Base, ClinicScoped, Created
 
 
-class Patient(Base):
+class Patient(ClinicScoped, Created, Base):
     __tablename__ = "patients"
     __table_args__ = (UniqueConstraint("clinic_id", "mrn"),)
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     mrn: Mapped[str] = mapped_column(String(40))                 # the clinic's record number
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
@@ -22,4 +20,3 @@ class Patient(Base):
     sex: Mapped[str] = mapped_column(String(10))
     weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,15 +9,13 @@ import hmac
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from equipoise.clinic.db import owned
 from equipoise.clinic.patients.models import Patient
 from equipoise.errors import ClinicError
 
 
 def get(session: Session, clinic_id: str, patient_id: str) -> Patient:
-    p = session.get(Patient, patient_id)
-    if p is None or p.clinic_id != clinic_id:
-        raise ClinicError("no such patient", status=404)
-    return p
+    return owned(session, Patient, clinic_id, patient_id, "patient")
 
 
 def create(session: Session, clinic_id: str, values: dict[str, object]) -> Patient:

@@ -7,29 +7,28 @@ import datetime as dt
 from sqlalchemy import JSON, Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import (
+    Base,
+    ClinicScoped,
+    Created,
+    PatientScoped,
+)
 
 
-class MedicationCourse(Base):
+class MedicationCourse(PatientScoped, Created, Base):
     __tablename__ = "medication_courses"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     drug: Mapped[str] = mapped_column(String(60))
     drug_class: Mapped[str] = mapped_column(String(10))          # ssri | snri
     started_on: Mapped[dt.date] = mapped_column(Date)
     stopped_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     stop_reason: Mapped[str] = mapped_column(String(200), default="")
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DoseStep(Base):
+class DoseStep(ClinicScoped, Base):
     """From ``from_date`` the daily dose is ``dose_mg_per_day`` (a titration step)."""
 
     __tablename__ = "dose_steps"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     course_id: Mapped[str] = mapped_column(ForeignKey("medication_courses.id"), index=True)
     from_date: Mapped[dt.date] = mapped_column(Date)
     dose_mg_per_day: Mapped[float] = mapped_column(Float)

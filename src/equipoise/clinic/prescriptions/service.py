@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from equipoise.care.profile import Medication, Profile
 from equipoise.care.safety import load_rules, screen
+from equipoise.clinic.db import owned
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
@@ -22,10 +23,7 @@ from equipoise.errors import ClinicError
 
 
 def get(session: Session, clinic_id: str, course_id: str) -> MedicationCourse:
-    c = session.get(MedicationCourse, course_id)
-    if c is None or c.clinic_id != clinic_id:
-        raise ClinicError("no such medication course", status=404)
-    return c
+    return owned(session, MedicationCourse, clinic_id, course_id, "medication course")
 
 
 def for_patient(session: Session, clinic_id: str, patient_id: str) -> list[MedicationCourse]:

@@ -9,14 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import Base, Created, PatientScoped, UTCDateTime, utcnow
 
 
-class QuestionnaireResponse(Base):
+class QuestionnaireResponse(PatientScoped, Base):
     __tablename__ = "questionnaire_responses"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     instrument: Mapped[str] = mapped_column(String(10))
     answers: Mapped[list[int]] = mapped_column(JSON)
     authored: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -25,13 +22,10 @@ class QuestionnaireResponse(Base):
     infusion_id: Mapped[str | None] = mapped_column(ForeignKey("infusions.id"), nullable=True)
 
 
-class Observation(Base):
+class Observation(PatientScoped, Base):
     """A scored total, coded with LOINC where the instrument has a code."""
 
     __tablename__ = "observations"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     response_id: Mapped[str] = mapped_column(ForeignKey("questionnaire_responses.id"),
                                              index=True)
     instrument: Mapped[str] = mapped_column(String(10))
@@ -44,15 +38,11 @@ class Observation(Base):
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
-class SelfReportLink(Base):
+class SelfReportLink(PatientScoped, Created, Base):
     __tablename__ = "self_report_links"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     instrument: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     response_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

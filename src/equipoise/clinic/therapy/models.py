@@ -7,18 +7,14 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equipoise.clinic.db import Base, UTCDateTime, new_id, utcnow
+from equipoise.clinic.db import Base, Created, PatientScoped
 
 
-class TherapySession(Base):
+class TherapySession(PatientScoped, Created, Base):
     __tablename__ = "therapy_sessions"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     on: Mapped[dt.date] = mapped_column(Date)
     number: Mapped[int] = mapped_column(Integer)
     modality: Mapped[str] = mapped_column(String(20))        # individual, group, digital
     minutes: Mapped[int] = mapped_column(Integer)
     attended: Mapped[str] = mapped_column(String(12))        # attended, cancelled, no_show
     therapist_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

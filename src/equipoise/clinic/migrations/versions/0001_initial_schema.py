@@ -46,7 +46,6 @@ def drop_append_only_audit() -> None:
 
 def upgrade() -> None:
     op.create_table('audit_events',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('at', UTCDateTime(), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=True),
     sa.Column('clinic_id', sa.String(length=32), nullable=True),
@@ -56,6 +55,7 @@ def upgrade() -> None:
     sa.Column('patient_id', sa.String(length=32), nullable=True),
     sa.Column('outcome', sa.String(length=10), nullable=False),
     sa.Column('route', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
@@ -65,20 +65,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
 
     op.create_table('clinics',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('protocol', sa.JSON(), nullable=False),
     sa.Column('synthetic', sa.Boolean(), nullable=False),
     sa.Column('research_key', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('login_attempts',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('at', UTCDateTime(), nullable=False),
     sa.Column('success', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
@@ -87,8 +87,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_attempts_username'), ['username'], unique=False)
 
     op.create_table('patients',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
     sa.Column('mrn', sa.String(length=40), nullable=False),
     sa.Column('given_name', sa.String(length=100), nullable=False),
     sa.Column('family_name', sa.String(length=100), nullable=False),
@@ -96,6 +94,8 @@ def upgrade() -> None:
     sa.Column('sex', sa.String(length=10), nullable=False),
     sa.Column('weight_kg', sa.Float(), nullable=True),
     sa.Column('synthetic', sa.Boolean(), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -105,13 +105,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_patients_clinic_id'), ['clinic_id'], unique=False)
 
     op.create_table('users',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -121,14 +121,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_users_clinic_id'), ['clinic_id'], unique=False)
 
     op.create_table('care_plans',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('recommended', sa.String(length=40), nullable=True),
     sa.Column('profile', sa.JSON(), nullable=False),
     sa.Column('plan', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
@@ -140,10 +140,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_care_plans_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('grants',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('permission', sa.String(length=60), nullable=False),
     sa.Column('effect', sa.String(length=5), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'permission', 'effect')
@@ -152,9 +152,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_grants_user_id'), ['user_id'], unique=False)
 
     op.create_table('infusions',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('scheduled_for', UTCDateTime(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('weight_kg', sa.Float(), nullable=False),
@@ -175,6 +172,9 @@ def upgrade() -> None:
     sa.Column('signed_by', sa.String(length=32), nullable=True),
     sa.Column('signed_at', UTCDateTime(), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
@@ -187,13 +187,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_infusions_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('login_sessions',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('csrf_token', sa.String(length=64), nullable=False),
-    sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.Column('last_seen', UTCDateTime(), nullable=False),
     sa.Column('ended_at', UTCDateTime(), nullable=True),
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -202,15 +202,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
 
     op.create_table('medication_courses',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('drug', sa.String(length=60), nullable=False),
     sa.Column('drug_class', sa.String(length=10), nullable=False),
     sa.Column('started_on', sa.Date(), nullable=False),
     sa.Column('stopped_on', sa.Date(), nullable=True),
     sa.Column('stop_reason', sa.String(length=200), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
@@ -222,16 +222,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_medication_courses_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('self_report_links',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('instrument', sa.String(length=10), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
-    sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.Column('expires_at', UTCDateTime(), nullable=False),
     sa.Column('used_at', UTCDateTime(), nullable=True),
     sa.Column('response_id', sa.String(length=32), nullable=True),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
@@ -243,25 +243,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_self_report_links_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('setup_tokens',
-    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('expires_at', UTCDateTime(), nullable=False),
     sa.Column('used_at', UTCDateTime(), nullable=True),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
     )
     op.create_table('therapy_sessions',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('on', sa.Date(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('modality', sa.String(length=20), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.Column('attended', sa.String(length=12), nullable=False),
     sa.Column('therapist_id', sa.String(length=32), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
@@ -273,15 +273,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_therapy_sessions_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('adverse_events',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
     sa.Column('infusion_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('at', UTCDateTime(), nullable=False),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('severity', sa.String(length=10), nullable=False),
     sa.Column('action_taken', sa.String(length=500), nullable=False),
     sa.Column('recorded_by', sa.String(length=32), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['infusion_id'], ['infusions.id'], ),
@@ -295,13 +295,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_adverse_events_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('dose_steps',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
     sa.Column('course_id', sa.String(length=32), nullable=False),
     sa.Column('from_date', sa.Date(), nullable=False),
     sa.Column('dose_mg_per_day', sa.Float(), nullable=False),
     sa.Column('acknowledged_rules', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['course_id'], ['medication_courses.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
@@ -312,15 +312,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dose_steps_course_id'), ['course_id'], unique=False)
 
     op.create_table('questionnaire_responses',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('instrument', sa.String(length=10), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('authored', UTCDateTime(), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('entered_by', sa.String(length=32), nullable=True),
     sa.Column('infusion_id', sa.String(length=32), nullable=True),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['entered_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['infusion_id'], ['infusions.id'], ),
@@ -333,8 +333,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_questionnaire_responses_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('vital_signs',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
     sa.Column('infusion_id', sa.String(length=32), nullable=False),
     sa.Column('at', UTCDateTime(), nullable=False),
     sa.Column('phase', sa.String(length=12), nullable=False),
@@ -345,6 +343,8 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=10), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('recorded_by', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['infusion_id'], ['infusions.id'], ),
     sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ),
@@ -355,9 +355,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_vital_signs_infusion_id'), ['infusion_id'], unique=False)
 
     op.create_table('observations',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('clinic_id', sa.String(length=32), nullable=False),
-    sa.Column('patient_id', sa.String(length=32), nullable=False),
     sa.Column('response_id', sa.String(length=32), nullable=False),
     sa.Column('instrument', sa.String(length=10), nullable=False),
     sa.Column('code_system', sa.String(length=40), nullable=False),
@@ -367,6 +364,9 @@ def upgrade() -> None:
     sa.Column('band', sa.String(length=60), nullable=False),
     sa.Column('effective', UTCDateTime(), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('patient_id', sa.String(length=32), nullable=False),
+    sa.Column('clinic_id', sa.String(length=32), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
     sa.ForeignKeyConstraint(['response_id'], ['questionnaire_responses.id'], ),
