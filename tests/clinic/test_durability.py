@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import select
 
 from equipoise.clinic import db
