@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from equipoise.clinic import db
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.app import create_app
+from equipoise.clinic.audit.models import AuditEvent
 from equipoise.clinic.models import Base
 from equipoise.clinic.security import hash_password
 from equipoise.clinic.settings import Settings
@@ -139,3 +140,15 @@ def site(database_url: str) -> Iterator[Site]:
 
 PATIENT = {"mrn": "MRN-001", "given_name": "Ada", "family_name": "Lovelace",
            "birth_date": "1980-12-10", "sex": "female", "weight_kg": 68.0}
+
+
+def locs(r: Any) -> list[list[Any]]:
+    """The field locations of a 422 answer."""
+    assert r.status_code == 422, r.text
+    return [e["loc"] for e in r.json()["detail"]]
+
+
+def audit_rows(site: Site) -> int:
+    with site.session() as s:
+        n: int = s.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    return n

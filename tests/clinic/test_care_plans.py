@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from equipoise.care.planner import DISCLAIMER
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.audit.models import AuditEvent
-from tests.clinic.conftest import PATIENT, Site
+from tests.clinic.conftest import PATIENT, Site, audit_rows, locs
 
 PROFILE = {"diagnoses": ["GAD"], "scores": {"gad7": 15, "phq9": 8},
            "conditions": ["aortic aneurysm"]}
@@ -32,15 +32,6 @@ def _plan(c: TestClient, pid: str, profile: dict[str, Any] | None = None,
                   json={"profile": PROFILE if profile is None else profile, "start_date": start})
 
 
-def _locs(r: Any) -> list[list[Any]]:
-    assert r.status_code == 422, r.text
-    return [e["loc"] for e in r.json()["detail"]]
-
-
-def _audit_rows(site: Site) -> int:
-    with site.session() as s:
-        n: int = s.scalar(select(func.count()).select_from(AuditEvent))
-        return n
 
 
 def test_an_aneurysm_blocks_every_ketamine_option_citing_the_rule(site: Site) -> None:
@@ -100,7 +91,7 @@ def test_plans_are_listed_newest_first_as_summaries(site: Site) -> None:
 def test_a_profile_problem_is_refused_naming_its_field(site: Site, profile: dict[str, Any],
                                                        loc: list[str]) -> None:
     c, pid = _patient(site)
-    assert _locs(_plan(c, pid, profile)) == [loc]
+    assert locs(_plan(c, pid, profile)) == [loc]
     assert c.get(f"/api/patients/{pid}/care-plans").json() == []
 
 
@@ -114,19 +105,19 @@ def test_a_profile_problem_is_refused_naming_its_field(site: Site, profile: dict
 def test_an_invalid_body_is_refused_naming_the_field(site: Site, body: dict[str, Any],
                                                      loc: list[str]) -> None:
     c, pid = _patient(site)
-    assert _locs(c.post(f"/api/patients/{pid}/care-plans", json=body)) == [loc]
+    assert locs(c.post(f"/api/patients/{pid}/care-plans", json=body)) == [loc]
 
 
 def test_without_a_weight_on_record_or_in_the_profile_weight_is_asked_for(site: Site) -> None:
     c, pid = _patient(site, weight_kg=None)
-    assert _locs(_plan(c, pid)) == [["body", "profile", "weight_kg"]]
+    assert locs(_plan(c, pid)) == [["body", "profile", "weight_kg"]]
     assert _plan(c, pid, PROFILE | {"weight_kg": 70}).status_code == 201
 
 
 def test_a_patient_under_18_on_the_start_date_is_not_planned_for(site: Site) -> None:
     c, pid = _patient(site, birth_date="2010-06-01")
     r = _plan(c, pid)
-    assert _locs(r) == [["body", "profile", "age"]]
+    assert locs(r) == [["body", "profile", "age"]]
     assert "adults" in r.json()["detail"][0]["msg"]
 
 
@@ -171,13 +162,13 @@ def test_another_clinic_gets_404_on_every_endpoint(site: Site) -> None:
 
 def test_every_request_leaves_an_audit_row(site: Site) -> None:
     c, pid = _patient(site)
-    counts = [_audit_rows(site)]
+    counts = [audit_rows(site)]
     made = _plan(c, pid).json()
-    counts.append(_audit_rows(site))
+    counts.append(audit_rows(site))
     c.get(f"/api/patients/{pid}/care-plans")
-    counts.append(_audit_rows(site))
+    counts.append(audit_rows(site))
     c.get(f"/api/care-plans/{made['id']}")
-    counts.append(_audit_rows(site))
+    counts.append(audit_rows(site))
     assert counts == sorted(set(counts))            # strictly increasing
     with site.session() as s:
         rows = s.execute(select(AuditEvent.action, AuditEvent.entity_id).where(

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from equipoise.clinic.audit.models import AuditEvent
-from tests.clinic.conftest import PATIENT, Site
+from tests.clinic.conftest import PATIENT, Site, audit_rows, locs
 
 SERTRALINE = {"drug": "sertraline", "started_on": "2026-01-05", "dose_mg_per_day": 50}
 
@@ -29,15 +29,6 @@ def _course(c: TestClient, pid: str, **changes: Any) -> dict[str, Any]:
     return body
 
 
-def _locs(r: Any) -> list[list[Any]]:
-    assert r.status_code == 422, r.text
-    return [e["loc"] for e in r.json()["detail"]]
-
-
-def _audit_rows(site: Site) -> int:
-    with site.session() as s:
-        n: int = s.scalar(select(func.count()).select_from(AuditEvent))
-        return n
 
 
 def test_a_course_started_and_titrated_is_listed_with_its_dose_steps(site: Site) -> None:
@@ -68,7 +59,7 @@ def test_stopping_a_course_keeps_the_date_and_reason_and_ends_titration(site: Si
     late = c.post(f"/api/medication-courses/{course['id']}/dose-steps",
                   json={"from_date": "2026-02-10", "dose_mg_per_day": 100})
     assert late.status_code == 409
-    assert _locs(c.post(f"/api/medication-courses/{_course(c, pid)['id']}/stop",
+    assert locs(c.post(f"/api/medication-courses/{_course(c, pid)['id']}/stop",
                         json={"stopped_on": "2025-12-31", "reason": "x"})) == [
         ["body", "stopped_on"]]
 
@@ -78,7 +69,7 @@ def test_a_drug_that_is_not_a_catalogued_ssri_or_snri_is_refused_naming_drug(
         site: Site, drug: str) -> None:
     c, pid = _patient(site)
     r = c.post(f"/api/patients/{pid}/medication-courses", json=SERTRALINE | {"drug": drug})
-    assert _locs(r) == [["body", "drug"]]
+    assert locs(r) == [["body", "drug"]]
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -93,7 +84,7 @@ def test_an_invalid_course_is_refused_naming_the_field(site: Site, changes: dict
                                                        field: str) -> None:
     c, pid = _patient(site)
     r = c.post(f"/api/patients/{pid}/medication-courses", json=SERTRALINE | changes)
-    assert _locs(r) == [["body", field]]
+    assert locs(r) == [["body", field]]
     assert c.get(f"/api/patients/{pid}/medication-courses").json() == []
 
 
@@ -112,14 +103,14 @@ def test_a_dose_step_out_of_order_or_without_a_dose_is_refused_naming_the_field(
     assert c.post(f"/api/medication-courses/{course['id']}/dose-steps",
                   json={"from_date": "2026-01-19", "dose_mg_per_day": 100}).status_code == 201
     r = c.post(f"/api/medication-courses/{course['id']}/dose-steps", json=step)
-    assert _locs(r) == [["body", field]]
+    assert locs(r) == [["body", field]]
 
 
 def test_citalopram_60_mg_is_refused_naming_the_dose_and_the_rule(site: Site) -> None:
     c, pid = _patient(site)
     r = c.post(f"/api/patients/{pid}/medication-courses",
                json={"drug": "citalopram", "started_on": "2026-01-05", "dose_mg_per_day": 60})
-    assert _locs(r) == [["body", "dose_mg_per_day"]]
+    assert locs(r) == [["body", "dose_mg_per_day"]]
     message = r.json()["detail"][0]["msg"]
     assert "CITALOPRAM-40" in message and "acknowledge_rules" in message
     assert c.get(f"/api/patients/{pid}/medication-courses").json() == []
@@ -130,7 +121,7 @@ def test_a_titration_above_the_citalopram_limit_is_refused(site: Site) -> None:
     course = _course(c, pid, drug="citalopram", dose_mg_per_day=20)
     r = c.post(f"/api/medication-courses/{course['id']}/dose-steps",
                json={"from_date": "2026-02-01", "dose_mg_per_day": 60})
-    assert _locs(r) == [["body", "dose_mg_per_day"]]
+    assert locs(r) == [["body", "dose_mg_per_day"]]
     assert "CITALOPRAM-40" in r.json()["detail"][0]["msg"]
     ok = c.post(f"/api/medication-courses/{course['id']}/dose-steps",
                 json={"from_date": "2026-02-01", "dose_mg_per_day": 40})
@@ -154,7 +145,7 @@ def test_acknowledging_a_rule_that_did_not_fire_is_refused(site: Site) -> None:
     c, pid = _patient(site)
     r = c.post(f"/api/patients/{pid}/medication-courses",
                json=SERTRALINE | {"acknowledge_rules": ["CITALOPRAM-40"]})
-    assert _locs(r) == [["body", "acknowledge_rules"]]
+    assert locs(r) == [["body", "acknowledge_rules"]]
 
 
 def test_the_over_60_citalopram_limit_uses_the_patients_age_on_the_day(site: Site) -> None:
@@ -166,7 +157,7 @@ def test_the_over_60_citalopram_limit_uses_the_patients_age_on_the_day(site: Sit
     old = c.post(f"/api/patients/{pid}/medication-courses",
                  json=body | {"started_on": "2026-01-05"})      # aged 65
     message = old.json()["detail"][0]["msg"]
-    assert _locs(old) == [["body", "dose_mg_per_day"]]
+    assert locs(old) == [["body", "dose_mg_per_day"]]
     assert "CITALOPRAM-20-OVER-60" in message and "CITALOPRAM-40 " not in message
 
 
@@ -179,7 +170,7 @@ def test_escitalopram_titration_follows_its_label(site: Site) -> None:
     assert c.post(steps, json={"from_date": "2026-01-12", "dose_mg_per_day": 20}).status_code \
         == 201
     high = c.post(steps, json={"from_date": "2026-02-01", "dose_mg_per_day": 30})
-    assert _locs(high) == [["body", "dose_mg_per_day"]]
+    assert locs(high) == [["body", "dose_mg_per_day"]]
     assert "ESCITALOPRAM-MAX-20" in high.json()["detail"][0]["msg"]
     down = c.post(steps, json={"from_date": "2026-01-13", "dose_mg_per_day": 10})
     assert down.status_code == 201, down.text       # a reduction needs no waiting
@@ -220,20 +211,20 @@ def test_another_clinic_gets_404_on_every_endpoint_and_changes_nothing(site: Sit
 
 def test_every_request_leaves_an_audit_row(site: Site) -> None:
     c, pid = _patient(site)
-    before = _audit_rows(site)
+    before = audit_rows(site)
     course = _course(c, pid)
-    created = _audit_rows(site)
+    created = audit_rows(site)
     assert created > before
     c.get(f"/api/patients/{pid}/medication-courses")
-    listed = _audit_rows(site)
+    listed = audit_rows(site)
     assert listed > created
     c.post(f"/api/medication-courses/{course['id']}/dose-steps",
            json={"from_date": "2026-02-01", "dose_mg_per_day": 100})
-    stepped = _audit_rows(site)
+    stepped = audit_rows(site)
     assert stepped > listed
     c.post(f"/api/medication-courses/{course['id']}/stop",
            json={"stopped_on": "2026-03-01", "reason": "remission"})
-    assert _audit_rows(site) > stepped
+    assert audit_rows(site) > stepped
     with site.session() as s:
         rows = s.execute(select(AuditEvent.action, AuditEvent.entity).where(
             AuditEvent.patient_id == pid, AuditEvent.entity != "patient")

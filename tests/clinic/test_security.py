@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from equipoise.clinic.audit.models import AuditEvent
-from tests.clinic.conftest import PATIENT, Site
+from tests.clinic.conftest import PATIENT, Site, audit_rows
 
 T0 = "2026-01-05T10:00:00Z"
 
@@ -124,11 +124,6 @@ def _send(site: Site, who: str, call: Call, ids: dict[str, str]) -> Any:
     return c.request(call.method, call.path.format(**ids), json=body)
 
 
-def _audit_count(site: Site) -> int:
-    with site.session() as s:
-        n: int = s.scalar(select(func.count()).select_from(AuditEvent)) or 0
-    return n
-
 
 def test_the_table_covers_every_operation_of_the_api(site: Site) -> None:
     spec = site.app.openapi()
@@ -148,7 +143,7 @@ def test_another_clinic_gets_nothing_from_any_endpoint(site: Site) -> None:
     secrets_of_a = {ids["patient_id"], PATIENT["family_name"], PATIENT["mrn"],
                     ids["infusion_id"], ids["course_id"], ids["plan_id"]}
     for call in CALLS:
-        before = _audit_count(site)
+        before = audit_rows(site)
         r = _send(site, f"{call.role}@B", call, ids)
         where = f"{call.method} {call.path}"
         if "{" in call.path:
@@ -156,7 +151,7 @@ def test_another_clinic_gets_nothing_from_any_endpoint(site: Site) -> None:
         else:
             assert r.status_code < 300 or r.status_code == 403, f"{where}: {r.status_code}"
             assert not any(s in r.text for s in secrets_of_a), where
-        assert _audit_count(site) >= before          # nothing of A's is written or erased
+        assert audit_rows(site) >= before          # nothing of A's is written or erased
     # and A's records are unchanged by B's attempts
     c = site.client("clinician@A")
     assert c.get(f"/api/patients/{ids['patient_id']}").json()["weight_kg"] == 68.0
@@ -189,12 +184,12 @@ def test_every_patient_data_request_leaves_an_audit_record(site: Site) -> None:
     for call in CALLS:
         if not call.patient_data:
             continue
-        before = _audit_count(site)
+        before = audit_rows(site)
         r = _send(site, f"{call.role}@A", call, ids)
         assert r.status_code < 300
         with site.session() as s:
             rows = s.scalars(select(AuditEvent).order_by(AuditEvent.at.desc())
-                             .limit(_audit_count(site) - before)).all()
+                             .limit(audit_rows(site) - before)).all()
         assert rows, f"{call.method} {call.path} left no audit record"
         user = site.users[f"{call.role}@A"].id
         assert all(e.user_id == user and e.route.startswith("/api") for e in rows)
@@ -207,12 +202,12 @@ def test_a_denied_request_is_refused_and_audited(site: Site) -> None:
     for call in CALLS:
         if not call.patient_data or call.role != "clinician":
             continue
-        before = _audit_count(site)
+        before = audit_rows(site)
         r = _send(site, "researcher@A", call, ids)
         assert r.status_code == 403, f"{call.method} {call.path}"
         with site.session() as s:
             last = s.scalars(select(AuditEvent).order_by(AuditEvent.at.desc()).limit(1)).one()
-        assert _audit_count(site) == before + 1, f"{call.method} {call.path}"
+        assert audit_rows(site) == before + 1, f"{call.method} {call.path}"
         assert (last.outcome, last.user_id) == ("denied", site.users["researcher@A"].id)
 
 

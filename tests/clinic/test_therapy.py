@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from equipoise.clinic.audit.models import AuditEvent
-from tests.clinic.conftest import PATIENT, Site
+from tests.clinic.conftest import PATIENT, Site, audit_rows
 
 SESSION = {"on": "2026-01-07", "number": 1, "modality": "individual", "minutes": 50,
            "attended": "attended"}
@@ -22,11 +22,6 @@ def _patient(site: Site, who: str = "clinician@A") -> tuple[TestClient, str]:
     assert r.status_code == 201, r.text
     return c, r.json()["id"]
 
-
-def _audit_rows(site: Site) -> int:
-    with site.session() as s:
-        n: int = s.scalar(select(func.count()).select_from(AuditEvent))
-        return n
 
 
 def test_sessions_recorded_are_listed_in_date_order_with_the_therapist(site: Site) -> None:
@@ -88,11 +83,11 @@ def test_another_clinic_gets_404_on_every_endpoint(site: Site) -> None:
 
 def test_every_request_leaves_an_audit_row(site: Site) -> None:
     c, pid = _patient(site)
-    before = _audit_rows(site)
+    before = audit_rows(site)
     created = c.post(f"/api/patients/{pid}/therapy-sessions", json=SESSION).json()
-    middle = _audit_rows(site)
+    middle = audit_rows(site)
     c.get(f"/api/patients/{pid}/therapy-sessions")
-    assert before < middle < _audit_rows(site)
+    assert before < middle < audit_rows(site)
     with site.session() as s:
         rows = s.execute(select(AuditEvent.action, AuditEvent.entity_id).where(
             AuditEvent.entity == "therapy-session", AuditEvent.patient_id == pid)).all()
