@@ -8,6 +8,7 @@ from equipoise.comparison.claims import ClaimVerdict, check_claims
 from equipoise.comparison.result import Comparison
 from equipoise.datasets import load_catalogue, load_evidence
 from equipoise.errors import (
+    AccessDeniedError,
     CatalogueError,
     ClinicError,
     ComparisonError,
@@ -31,6 +32,7 @@ from equipoise.evidence.treatments import Treatment, TreatmentCatalogue
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessDeniedError",
     "CatalogueError",
     "ClaimVerdict",
     "ClinicError",

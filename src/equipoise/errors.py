@@ -11,6 +11,7 @@
      +-- ComparisonError           a comparison that cannot be built (unknown treatment, dimension)
      +-- MeasureError              questionnaire answers that cannot be scored (names the item)
      +-- ClinicError               a clinic request that cannot be carried out (names the field)
+     +-- AccessDeniedError         a clinic request the user's role or grants do not allow
      +-- ModelError                a model or estimator used outside its declared constraints
           +-- ConvergenceError     an iterative estimator that did not converge
           +-- ModelFileError       model or strategy file problems, each ``file:line:field: ...``
@@ -40,6 +41,12 @@ class ClinicError(EquipoiseError):
         super().__init__(message)
         self.field = field
         self.status = status
+
+
+class AccessDeniedError(EquipoiseError):
+    """A clinic request that the signed-in user may not make (answered 403 and audited).
+
+    Not a ClinicError, so that code handling bad input never swallows a denial."""
 
 
 class EvidenceError(EquipoiseError):

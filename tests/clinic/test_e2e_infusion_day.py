@@ -6,21 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from equipoise.clinic import db
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.app import create_app
 from equipoise.clinic.settings import Settings
-from tests.clinic.conftest import PASSWORD, password_hash
+from tests.clinic.conftest import PASSWORD, live_server, password_hash
 
 CHROMIUM = os.environ.get("EQUIPOISE_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("EQUIPOISE_REQUIRE_BROWSER") == "1"
@@ -34,12 +30,6 @@ def _browser_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
     app = create_app(Settings(database_url=database_url))
@@ -50,18 +40,8 @@ def server(database_url: str) -> Iterator[str]:
         for role in ("admin", "clinician"):
             session.add(User(clinic_id=clinic.id, username=role, display_name=role.title(),
                              password_hash=password_hash(), role=role))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_server(app) as url:
+        yield url
     app.state.engine.dispose()
 
 

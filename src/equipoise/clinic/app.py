@@ -9,12 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
 from equipoise.clinic.care_plans.router import router as care_plans
 from equipoise.clinic.db import make_engine, session_factory
+from equipoise.clinic.deps import audit_refusal
 from equipoise.clinic.infusions.router import router as infusions
 from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
 from equipoise.clinic.pages.router import router as pages
@@ -24,7 +26,7 @@ from equipoise.clinic.questionnaires.router import public as self_report
 from equipoise.clinic.questionnaires.router import router as questionnaires
 from equipoise.clinic.settings import Settings
 from equipoise.clinic.therapy.router import router as therapy
-from equipoise.errors import ClinicError
+from equipoise.errors import AccessDeniedError, ClinicError
 
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -58,8 +60,28 @@ def _invalid(_request: Request, exc: Exception) -> Response:
     return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
+def _refused(request: Request, message: str, status: int) -> Response:
+    if not request.url.path.startswith("/api"):
+        return PlainTextResponse(message, status_code=status)
+    return SafeJSONResponse({"detail": message}, status_code=status)
+
+
+def _denied(request: Request, exc: Exception) -> Response:
+    audit_refusal(request, "deny")
+    return _refused(request, str(exc), 403)
+
+
+def _conflict(request: Request, _exc: Exception) -> Response:
+    # A unique constraint lost a race (two requests with one record number, say); the
+    # database error's parameters stay out of the answer and the logs.
+    return _refused(request, "conflicts with a record saved at the same time; reload and "
+                             "try again", 409)
+
+
 def _clinic_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ClinicError)
+    if exc.status == 404:
+        audit_refusal(request, "not-found")
     if not request.url.path.startswith("/api"):
         return PlainTextResponse(str(exc), status_code=exc.status)
     detail: Any = str(exc)
@@ -80,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(AccessDeniedError, _denied)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(SignInRequiredError,
                               lambda _r, _e: RedirectResponse("/login", status_code=303))
     for router in (accounts, patients, care_plans, infusions, prescriptions, therapy,

@@ -18,7 +18,6 @@ def register(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     _db_option(serve)
-    serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
     demo = verbs.add_parser("demo", help="load a synthetic clinic (clearly marked synthetic)")
     _db_option(demo)

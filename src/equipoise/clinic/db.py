@@ -23,6 +23,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from equipoise.errors import ClinicError
 
 
+def recorded_time(value: dt.datetime | None, field: str) -> dt.datetime:
+    """When something happened: a zoned time from 1900 up to now (5 minutes of clock skew
+    allowed); None means now."""
+    when = value or utcnow()
+    if when.tzinfo is None:
+        raise ClinicError("give a timezone (e.g. 2026-12-01T09:00:00Z)", field=field)
+    if when.year < 1900:
+        raise ClinicError("is before 1900", field=field)
+    if when > utcnow() + dt.timedelta(minutes=5):
+        raise ClinicError("is in the future", field=field)
+    return when
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -88,10 +101,11 @@ def owned(session: Session, model: type[Row], clinic_id: str, row_id: str, what:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
+    """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``); statement
+    parameters (patient data) never appear in its errors or logs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **kwargs)
+                               hide_parameters=True, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn: Any, _record: Any) -> None:
@@ -102,7 +116,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40, **kwargs)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40,
+                         hide_parameters=True, **kwargs)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,8 +1,8 @@
 """Request dependencies: the database session, the signed-in user, permissions, CSRF, audit.
 
 A request runs in one transaction: its writes and its audit records commit together, before
-the response is sent, or not at all. Denials are audited in their own transaction, so they are
-kept although the request fails.
+the response is sent, or not at all. Refusals (403, 404) are audited by the application's error
+handlers in a transaction of their own, after the request's has been rolled back.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from equipoise.clinic.audit.models import AuditEvent
 from equipoise.clinic.db import transaction, utcnow
 from equipoise.clinic.security import allowed, digest, same
 from equipoise.clinic.settings import Settings
+from equipoise.errors import AccessDeniedError
 
 COOKIE = "equipoise_session"
 CSRF_HEADER = "x-csrf-token"
@@ -81,10 +82,21 @@ def record(session: Session, request: Request, actor: Actor | None, action: str,
                            outcome=outcome, route=_route(request)))
 
 
-def audit_denied(request: Request, actor: Actor | None, entity: str,
-                 entity_id: str | None = None) -> None:
+def audit_refusal(request: Request, action: str) -> None:
+    """Audit a denied (403) or not-found (404) request of a signed-in user, in its own
+    transaction: the request's own was rolled back. Ids only, from the path."""
+    ids: tuple[str, str] | None = getattr(request.state, "user_clinic", None)
+    if ids is None:
+        return
+    params = request.path_params
+    entity = getattr(request.state, "refused_entity", None) or \
+        _route(request).removeprefix("/api").strip("/").split("/")[0] or "page"
     with transaction(sessions(request)) as session:
-        record(session, request, actor, "deny", entity, entity_id, outcome="denied")
+        # The id that was asked for is kept (what was probed), but not as a patient of this
+        # clinic: a refused id may belong to another clinic or to nobody.
+        session.add(AuditEvent(user_id=ids[0], clinic_id=ids[1], action=action, entity=entity,
+                               entity_id=next((str(v)[:32] for v in params.values()), None),
+                               outcome="denied", route=_route(request)))
 
 
 def _signed_in(request: Request, session: Session) -> Actor | None:
@@ -108,6 +120,8 @@ def _signed_in(request: Request, session: Session) -> Actor | None:
         login.last_seen = now
     grants = tuple((perm, effect) for perm, effect in session.execute(
         select(Grant.permission, Grant.effect).where(Grant.user_id == user.id)))
+    # Plain ids for auditing a refusal after this session is rolled back and gone.
+    request.state.user_clinic = (user.id, user.clinic_id)
     return Actor(user, login, grants)
 
 
@@ -132,8 +146,7 @@ def actor(request: Request, session: Session = Depends(db), _: None = Depends(cs
         raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Cookie"})
     if request.method not in ("GET", "HEAD", "OPTIONS") and not same(
             getattr(request.state, "csrf_sent", ""), who.login.csrf_token):
-        audit_denied(request, who, "csrf")
-        raise HTTPException(403, "missing or wrong CSRF token (header X-CSRF-Token)")
+        raise AccessDeniedError("missing or wrong CSRF token (header X-CSRF-Token)")
     return who
 
 
@@ -142,12 +155,13 @@ def optional_actor(request: Request, session: Session = Depends(db)) -> Actor | 
 
 
 def require(permission: str, entity: str) -> Callable[..., Actor]:
-    """A dependency: the signed-in user, if they hold ``permission`` (else 403, audited)."""
+    """A dependency: the signed-in user, if they hold ``permission`` (else 403, audited by
+    the application's handler for AccessDeniedError)."""
 
     def check(request: Request, who: Actor = Depends(actor)) -> Actor:
         if not who.can(permission):
-            audit_denied(request, who, entity)
-            raise HTTPException(403, f"your role does not allow {permission}")
+            request.state.refused_entity = entity
+            raise AccessDeniedError(f"your role does not allow {permission} ({entity})")
         return who
 
     return check

@@ -74,13 +74,23 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+# A write answers with the record it wrote, so it also needs the area's read permission:
+# a user denied reading patients cannot read them through a write's answer.
+NEEDS_READ = {"patients:write": "patients:read", "plans:write": "plans:read",
+              "infusions:write": "infusions:read", "infusions:sign": "infusions:read",
+              "medications:write": "medications:read", "therapy:write": "therapy:read",
+              "questionnaires:write": "questionnaires:read",
+              "links:create": "questionnaires:read"}
+
+
 def allowed(role: str, grants: Iterable[tuple[str, str]], permission: str) -> bool:
     """Whether ``permission`` is granted: a deny (role or user) beats every allow."""
     allows = set(ROLE_GRANTS.get(role, ()))
     denies: set[str] = set()
     for perm, effect in grants:
         (denies if effect == "deny" else allows).add(perm)
-    return permission not in denies and permission in allows
+    needed = {permission, NEEDS_READ.get(permission, permission)}
+    return not needed & denies and needed <= allows
 
 
 PASSWORD_MIN = 12

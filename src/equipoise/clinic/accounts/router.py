@@ -20,6 +20,7 @@ from equipoise.clinic.accounts.schemas import (
     UserRead,
 )
 from equipoise.clinic.audit.models import AuditEvent
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import COOKIE, Actor, actor, db, require, settings
 from equipoise.clinic.settings import Settings
 from equipoise.errors import ClinicError
@@ -89,7 +90,7 @@ def create_user(body: UserCreate, who: Actor = Depends(require("users:admin", "u
 
 
 @router.post("/users/{user_id}/grants", response_model=GrantRead, status_code=201)
-def add_grant(user_id: str, body: GrantCreate,
+def add_grant(user_id: Id, body: GrantCreate,
               who: Actor = Depends(require("users:admin", "user")),
               session: Session = Depends(db)) -> GrantRead:
     grant = service.add_grant(session, who.clinic_id, user_id, body.permission, body.effect)

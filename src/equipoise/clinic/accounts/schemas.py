@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from equipoise.clinic.bodies import Body
 from equipoise.clinic.security import PERMISSIONS, ROLES
 
-_STRICT = ConfigDict(extra="forbid")
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,79}$"
 
 
-class LoginForm(BaseModel):
-    model_config = _STRICT
+class LoginForm(Body):
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)
 
@@ -23,8 +22,7 @@ class SessionRead(BaseModel):
     csrf_token: str
 
 
-class UserCreate(BaseModel):
-    model_config = _STRICT
+class UserCreate(Body):
     username: str = Field(pattern=USERNAME)
     display_name: str = Field(default="", max_length=200)
     password: str = Field(min_length=1, max_length=128)
@@ -39,8 +37,7 @@ class UserRead(BaseModel):
     active: bool
 
 
-class GrantCreate(BaseModel):
-    model_config = _STRICT
+class GrantCreate(Body):
     permission: str = Field(pattern="^(" + "|".join(PERMISSIONS) + ")$")
     effect: str = Field(pattern="^(allow|deny)$")
 
@@ -50,10 +47,9 @@ class GrantRead(GrantCreate):
     user_id: str
 
 
-class ProtocolUpdate(BaseModel):
+class ProtocolUpdate(Body):
     """The clinic's own in-infusion limits and dosing (no published numbers exist)."""
 
-    model_config = _STRICT
     hold_systolic_above: float | None = Field(default=None, gt=50, le=300)
     hold_diastolic_above: float | None = Field(default=None, gt=20, le=200)
     stop_systolic_above: float | None = Field(default=None, gt=50, le=300)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from equipoise.clinic.accounts.models import (
     SetupToken,
     User,
 )
+from equipoise.clinic.accounts.schemas import ProtocolUpdate
 from equipoise.clinic.db import utcnow
 from equipoise.clinic.security import (
     burn_time,
@@ -49,20 +51,23 @@ def sign_in(session: Session, cfg: Settings, username: str, password: str,
             address: str) -> tuple[User, LoginSession, str] | None:
     """The user, their new session and its cookie token; None for wrong credentials.
 
-    Raises TooManyAttemptsError when the user name or address has failed too often recently (the
-    attempt is refused before the password is checked)."""
-    username = username.strip().lower()
-    if _recent_failures(session, cfg, username, address) >= cfg.login_failures_allowed:
+    The attempt is stored and committed as a failure before anything is checked, then the
+    recent failures (this one included) are counted: requests racing each other all see one
+    another, so a burst cannot buy more guesses than the limit. Beyond the limit the attempt
+    is refused (TooManyAttemptsError) before the password is checked."""
+    username = username.strip().lower()[:80]
+    attempt = LoginAttempt(username=username, address=address[:64], success=False)
+    session.add(attempt)
+    session.commit()
+    if _recent_failures(session, cfg, username, address) > cfg.login_failures_allowed:
         raise TooManyAttemptsError
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or not user.active:
         burn_time(password)
-        ok = False
-    else:
-        ok = user.active and verify_password(user.password_hash, password)
-    session.add(LoginAttempt(username=username, address=address, success=ok))
-    if not ok or user is None:
         return None
+    if not verify_password(user.password_hash, password):
+        return None
+    attempt.success = True
     token = new_token()
     login = LoginSession(token_hash=digest(token), user_id=user.id, csrf_token=new_token())
     session.add(login)
@@ -88,6 +93,10 @@ def ensure_setup(session: Session, cfg: Settings, clinic_name: str = "My clinic"
                      password_hash="", role="admin")
         session.add(admin)
         session.flush()
+    # A new link replaces any earlier one that was never used.
+    for old in session.scalars(select(SetupToken).where(SetupToken.user_id == admin.id,
+                                                        SetupToken.used_at.is_(None))):
+        old.used_at = utcnow()
     token = new_token()
     session.add(SetupToken(token_hash=digest(token), user_id=admin.id,
                            expires_at=utcnow() + dt.timedelta(hours=cfg.setup_link_hours)))
@@ -96,16 +105,19 @@ def ensure_setup(session: Session, cfg: Settings, clinic_name: str = "My clinic"
 
 def complete_setup(session: Session, token: str, password: str) -> User:
     row = session.scalar(select(SetupToken).where(SetupToken.token_hash == digest(token)))
-    if row is None or row.used_at is not None or row.expires_at < utcnow():
-        raise ClinicError("this set-up link is not valid (used, expired or unknown)",
-                          field="token", status=404)
-    user = session.get(User, row.user_id)
-    assert user is not None
+    user = session.get(User, row.user_id) if row is not None else None
+    if (row is None or user is None or row.used_at is not None or row.expires_at < utcnow()
+            or user.password_hash):
+        raise ClinicError("this set-up link is not valid (used, expired, unknown, or the "
+                          "administrator already has a password)", field="token", status=404)
     problem = password_problem(password, user.username)
     if problem:
         raise ClinicError(f"password {problem}", field="password")
     user.password_hash = hash_password(password)
-    row.used_at = utcnow()
+    # Every set-up link of this user is spent, not only the one used.
+    for other in session.scalars(select(SetupToken).where(SetupToken.user_id == user.id,
+                                                          SetupToken.used_at.is_(None))):
+        other.used_at = utcnow()
     return user
 
 
@@ -140,6 +152,12 @@ def add_grant(session: Session, clinic_id: str, user_id: str, permission: str,
 
 
 def set_protocol(session: Session, clinic_id: str, values: dict[str, object]) -> Clinic:
+    """Store the clinic's protocol, checked by the same schema whichever way it comes in."""
+    try:
+        values = ProtocolUpdate.model_validate(values).model_dump()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ClinicError(f"{first['msg']}", field=str(first["loc"][0])) from exc
     limits = {k: values.get(k) for k in ("hold_systolic_above", "hold_diastolic_above",
                                          "stop_systolic_above", "stop_diastolic_above",
                                          "stop_heart_rate_above", "stop_spo2_below")}

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.care_plans import service
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.care_plans.schemas import CarePlanCreate, CarePlanRead, CarePlanSummary
@@ -28,7 +29,7 @@ def read(r: CarePlanRecord) -> CarePlanRead:
 
 
 @router.post("/patients/{patient_id}/care-plans", response_model=CarePlanRead, status_code=201)
-def make(patient_id: str, body: CarePlanCreate, request: Request,
+def make(patient_id: Id, body: CarePlanCreate, request: Request,
          who: Actor = Depends(require("plans:write", "care-plan")),
          session: Session = Depends(db)) -> CarePlanRead:
     p = patients.get(session, who.clinic_id, patient_id)
@@ -44,7 +45,7 @@ def make(patient_id: str, body: CarePlanCreate, request: Request,
 
 
 @router.get("/patients/{patient_id}/care-plans", response_model=list[CarePlanSummary])
-def list_plans(patient_id: str, request: Request,
+def list_plans(patient_id: Id, request: Request,
                who: Actor = Depends(require("plans:read", "care-plan")),
                session: Session = Depends(db)) -> list[CarePlanSummary]:
     """Newest first."""
@@ -56,7 +57,7 @@ def list_plans(patient_id: str, request: Request,
 
 
 @router.get("/care-plans/{plan_id}", response_model=CarePlanRead)
-def get_plan(plan_id: str, request: Request,
+def get_plan(plan_id: Id, request: Request,
              who: Actor = Depends(require("plans:read", "care-plan")),
              session: Session = Depends(db)) -> CarePlanRead:
     r = service.get(session, who.clinic_id, plan_id)

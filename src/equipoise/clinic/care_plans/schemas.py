@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-_STRICT = ConfigDict(extra="forbid")
+from equipoise.clinic.bodies import Body
 
 
-class CarePlanCreate(BaseModel):
-    model_config = _STRICT
+class CarePlanCreate(Body):
     profile: dict[str, Any] = Field(
         description="the patient profile's clinical fields (diagnoses, scores, "
                     "prior_treatments, medications, stopped_medications, conditions, vitals, "

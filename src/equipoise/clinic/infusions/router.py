@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.clinic.accounts.models import Clinic
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.infusions import service
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion, VitalSign
@@ -69,7 +70,7 @@ def _done(session: Session, request: Request, who: Actor, action: str,
 
 
 @router.post("/patients/{patient_id}/infusions", response_model=InfusionRead, status_code=201)
-def create(patient_id: str, body: InfusionCreate, request: Request,
+def create(patient_id: Id, body: InfusionCreate, request: Request,
            who: Actor = Depends(WRITE), session: Session = Depends(db)) -> InfusionRead:
     patient = patients.get(session, who.clinic_id, patient_id)
     clinic = session.get(Clinic, who.clinic_id)
@@ -79,7 +80,7 @@ def create(patient_id: str, body: InfusionCreate, request: Request,
 
 
 @router.get("/patients/{patient_id}/infusions", response_model=list[InfusionRead])
-def listing(patient_id: str, request: Request, who: Actor = Depends(READ),
+def listing(patient_id: Id, request: Request, who: Actor = Depends(READ),
             session: Session = Depends(db)) -> list[InfusionRead]:
     patients.get(session, who.clinic_id, patient_id)
     rows = session.scalars(select(Infusion).where(Infusion.patient_id == patient_id,
@@ -92,14 +93,14 @@ def listing(patient_id: str, request: Request, who: Actor = Depends(READ),
 
 
 @router.get("/infusions/{infusion_id}", response_model=InfusionRead)
-def one(infusion_id: str, request: Request, who: Actor = Depends(READ),
+def one(infusion_id: Id, request: Request, who: Actor = Depends(READ),
         session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     return _done(session, request, who, "read", inf)
 
 
 @router.put("/infusions/{infusion_id}/checklist", response_model=InfusionRead)
-def checklist(infusion_id: str, body: ChecklistUpdate, request: Request,
+def checklist(infusion_id: Id, body: ChecklistUpdate, request: Request,
               who: Actor = Depends(WRITE), session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.set_checklist(inf, body.checklist.model_dump())
@@ -107,7 +108,7 @@ def checklist(infusion_id: str, body: ChecklistUpdate, request: Request,
 
 
 @router.post("/infusions/{infusion_id}/start", response_model=InfusionRead)
-def start(infusion_id: str, body: TimeIn, request: Request, who: Actor = Depends(WRITE),
+def start(infusion_id: Id, body: TimeIn, request: Request, who: Actor = Depends(WRITE),
           session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.start(session, inf, body.at)
@@ -115,7 +116,7 @@ def start(infusion_id: str, body: TimeIn, request: Request, who: Actor = Depends
 
 
 @router.post("/infusions/{infusion_id}/end", response_model=InfusionRead)
-def end(infusion_id: str, body: TimeIn, request: Request, who: Actor = Depends(WRITE),
+def end(infusion_id: Id, body: TimeIn, request: Request, who: Actor = Depends(WRITE),
         session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.end(inf, body.at)
@@ -123,7 +124,7 @@ def end(infusion_id: str, body: TimeIn, request: Request, who: Actor = Depends(W
 
 
 @router.post("/infusions/{infusion_id}/vitals", response_model=VitalRead, status_code=201)
-def vitals(infusion_id: str, body: VitalsIn, request: Request, who: Actor = Depends(WRITE),
+def vitals(infusion_id: Id, body: VitalsIn, request: Request, who: Actor = Depends(WRITE),
            session: Session = Depends(db)) -> VitalRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     clinic = session.get(Clinic, who.clinic_id)
@@ -135,7 +136,7 @@ def vitals(infusion_id: str, body: VitalsIn, request: Request, who: Actor = Depe
 
 
 @router.post("/infusions/{infusion_id}/cadss", response_model=InfusionRead)
-def cadss(infusion_id: str, body: CadssIn, request: Request, who: Actor = Depends(WRITE),
+def cadss(infusion_id: Id, body: CadssIn, request: Request, who: Actor = Depends(WRITE),
           session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.add_cadss(session, inf, body.answers, who.user.id)
@@ -144,7 +145,7 @@ def cadss(infusion_id: str, body: CadssIn, request: Request, who: Actor = Depend
 
 @router.post("/infusions/{infusion_id}/adverse-events", response_model=InfusionRead,
              status_code=201)
-def adverse_event(infusion_id: str, body: AdverseEventIn, request: Request,
+def adverse_event(infusion_id: Id, body: AdverseEventIn, request: Request,
                   who: Actor = Depends(WRITE), session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.add_event(session, inf, body, who.user.id)
@@ -152,7 +153,7 @@ def adverse_event(infusion_id: str, body: AdverseEventIn, request: Request,
 
 
 @router.post("/infusions/{infusion_id}/discharge", response_model=InfusionRead)
-def discharge(infusion_id: str, body: DischargeIn, request: Request,
+def discharge(infusion_id: Id, body: DischargeIn, request: Request,
               who: Actor = Depends(WRITE), session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)
     service.discharge(session, inf, body)
@@ -160,7 +161,7 @@ def discharge(infusion_id: str, body: DischargeIn, request: Request,
 
 
 @router.post("/infusions/{infusion_id}/sign", response_model=InfusionRead)
-def sign(infusion_id: str, request: Request,
+def sign(infusion_id: Id, request: Request,
          who: Actor = Depends(require("infusions:sign", "infusion")),
          session: Session = Depends(db)) -> InfusionRead:
     inf = service.get(session, who.clinic_id, infusion_id)

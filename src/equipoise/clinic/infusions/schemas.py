@@ -5,29 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-_STRICT = ConfigDict(extra="forbid")
+from equipoise.clinic.bodies import Body
 
 
-class Checklist(BaseModel):
+class Checklist(Body):
     """Pre-infusion checks (APA consensus pre-procedure evaluation; Spravato REMS form)."""
 
-    model_config = _STRICT
     consent_recorded: bool = False
     psychiatric_assessment_done: bool = False
     escort_arranged: bool = Field(default=False, description="no driving until the next day")
     fasting_as_instructed: bool | None = None
 
 
-class Medication(BaseModel):
-    model_config = _STRICT
+class Medication(Body):
     name: str = Field(min_length=1, max_length=60)
     dose_mg_per_day: float | None = Field(default=None, ge=0, le=10000)
 
 
-class VitalsIn(BaseModel):
-    model_config = _STRICT
+class VitalsIn(Body):
     phase: str = Field(pattern="^(pre|during|post|discharge)$")
     at: dt.datetime | None = None
     systolic: float = Field(ge=50, le=300)
@@ -36,8 +33,7 @@ class VitalsIn(BaseModel):
     spo2: float | None = Field(default=None, ge=50, le=100)
 
 
-class InfusionCreate(BaseModel):
-    model_config = _STRICT
+class InfusionCreate(Body):
     scheduled_for: dt.datetime
     weight_kg: float | None = Field(default=None, ge=1, le=400,
                                     description="actual weight today (default: the record's)")
@@ -52,29 +48,25 @@ class InfusionCreate(BaseModel):
     pre_vitals: VitalsIn | None = None
 
 
-class CadssIn(BaseModel):
-    model_config = _STRICT
+class CadssIn(Body):
     answers: list[int] = Field(description="23 item ratings, 0-4")
 
 
-class AdverseEventIn(BaseModel):
-    model_config = _STRICT
+class AdverseEventIn(Body):
     at: dt.datetime | None = None
     description: str = Field(min_length=1, max_length=500)
     severity: str = Field(pattern="^(mild|moderate|severe|serious)$")
     action_taken: str = Field(default="", max_length=500)
 
 
-class DischargeIn(BaseModel):
-    model_config = _STRICT
+class DischargeIn(Body):
     at: dt.datetime | None = None
     blood_pressure_decreasing: bool
     clinically_stable: bool
     escort_present: bool
 
 
-class ChecklistUpdate(BaseModel):
-    model_config = _STRICT
+class ChecklistUpdate(Body):
     checklist: Checklist
 
 
@@ -115,6 +107,5 @@ class InfusionRead(BaseModel):
     missing_for_signature: list[str]
 
 
-class TimeIn(BaseModel):
-    model_config = _STRICT
+class TimeIn(Body):
     at: dt.datetime | None = None

@@ -19,7 +19,7 @@ from equipoise.care.measures import score
 from equipoise.care.profile import parse_profile
 from equipoise.care.safety import VitalLimits, infusion_action, load_rules, screen, status
 from equipoise.clinic.accounts.models import Clinic
-from equipoise.clinic.db import owned, utcnow
+from equipoise.clinic.db import owned, recorded_time, utcnow
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion, VitalSign
 from equipoise.clinic.infusions.schemas import (
     AdverseEventIn,
@@ -49,12 +49,7 @@ def get(session: Session, clinic_id: str, infusion_id: str) -> Infusion:
 
 
 def _when(value: dt.datetime | None, field: str) -> dt.datetime:
-    when = value or utcnow()
-    if when.tzinfo is None:
-        raise ClinicError("give a timezone (e.g. 2026-12-01T09:00:00Z)", field=field)
-    if when > utcnow() + dt.timedelta(minutes=5):
-        raise ClinicError("is in the future", field=field)
-    return when
+    return recorded_time(value, field)
 
 
 def _open(inf: Infusion) -> None:
@@ -75,9 +70,10 @@ def _screen(patient: Patient, body: InfusionCreate, weight: float,
     try:
         p = parse_profile(json.dumps(profile), "infusion")
     except ModelFileError as exc:
-        first = exc.problems[0]
+        first = exc.problems[0].field.split(".")[0].split("[")[0]
+        # age comes from the birth date and the scheduled day, not from the body
         raise ClinicError("; ".join(f"{q.field}: {q.message}" for q in exc.problems),
-                          field=first.field.split(".")[0].split("[")[0]) from exc
+                          field="scheduled_for" if first == "age" else first) from exc
     findings = list(screen(p, ("ketamine_iv",), on=on))
     out = [f.rule.to_dict() | {"because": f.because} for f in findings]
     # Text the screen could not match is kept for review, never dropped.
@@ -97,6 +93,8 @@ def create(session: Session, clinic: Clinic, patient: Patient, body: InfusionCre
         raise ClinicError("no weight on record: give today's weight", field="weight_kg")
     if body.scheduled_for.tzinfo is None:
         raise ClinicError("give a timezone", field="scheduled_for")
+    if not 1900 < body.scheduled_for.year < 2200:
+        raise ClinicError("is not a plausible date", field="scheduled_for")
     proto = clinic.protocol or {}
     try:
         dose = ketamine_dose(weight, mg_per_kg=body.mg_per_kg or proto.get("mg_per_kg"),
@@ -121,6 +119,9 @@ def create(session: Session, clinic: Clinic, patient: Patient, body: InfusionCre
 
 def set_checklist(inf: Infusion, checklist: dict[str, Any]) -> None:
     _open(inf)
+    if inf.started_at is not None:
+        raise ClinicError("the infusion has started: the pre-infusion checklist is closed",
+                          field="checklist", status=409)
     inf.checklist = checklist
 
 
@@ -148,6 +149,8 @@ def end(inf: Infusion, at: dt.datetime | None) -> None:
     _open(inf)
     if inf.started_at is None:
         raise ClinicError("the infusion has not started", status=409)
+    if inf.ended_at is not None:
+        raise ClinicError("the infusion has already ended", status=409)
     when = _when(at, "at")
     if when < inf.started_at:
         raise ClinicError("is before the start", field="at")
@@ -165,6 +168,8 @@ def _readings(session: Session, inf: Infusion, phase: str | None = None) -> list
 def add_vitals(session: Session, clinic: Clinic, inf: Infusion, body: VitalsIn,
                user_id: str) -> VitalSign:
     _open(inf)
+    if inf.discharged_at is not None:
+        raise ClinicError("the patient has been discharged", status=409)
     if body.diastolic >= body.systolic:
         raise ClinicError(f"is {body.diastolic:g}, not below the systolic {body.systolic:g}",
                           field="diastolic")
@@ -210,6 +215,8 @@ def discharge(session: Session, inf: Infusion, body: DischargeIn) -> None:
     when = _when(body.at, "at")
     if inf.ended_at is None:
         raise ClinicError("end the infusion before discharge", status=409)
+    if inf.discharged_at is not None:
+        raise ClinicError("the patient has already been discharged", status=409)
     if when - inf.ended_at < OBSERVE:
         raise ClinicError(f"only {(when - inf.ended_at).total_seconds() / 60:.0f} min after "
                           "the infusion ended; observe for at least 2 hours (MON-OBS-2H)",
@@ -218,6 +225,10 @@ def discharge(session: Session, inf: Infusion, body: DischargeIn) -> None:
         raise ClinicError("discharge needs blood pressure decreasing and the patient "
                           "clinically stable; otherwise keep monitoring (MON-DISCHARGE)",
                           field="clinically_stable")
+    if not body.escort_present:
+        raise ClinicError("the patient leaves with the escort arranged before dosing (no "
+                          "driving until the next day); record who takes them home",
+                          field="escort_present")
     if not _readings(session, inf, "discharge"):
         raise ClinicError("record pre-discharge vitals first", field="vitals", status=409)
     inf.discharged_at = when
@@ -249,6 +260,8 @@ def missing_for_signature(session: Session, inf: Infusion) -> list[str]:
         missing.append("pre-discharge vitals")
     if inf.discharged_at is None:
         missing.append("discharge time and criteria")
+    elif inf.ended_at is not None and inf.discharged_at - inf.ended_at < OBSERVE:
+        missing.append("2 hours of observation between the end and discharge")
     return missing
 
 

@@ -7,6 +7,7 @@ posts re-render the page with the error, so no value typed into a form ever goes
 from __future__ import annotations
 
 import datetime as dt
+import math
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,8 @@ from equipoise.care.safety import load_rules
 from equipoise.clinic.accounts import service as accounts
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.accounts.router import client_address, set_cookie
+from equipoise.clinic.accounts.schemas import LoginForm, UserCreate
+from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.care_plans import service as care_plans
 from equipoise.clinic.deps import COOKIE, Actor, csrf, db, optional_actor, record, settings
 from equipoise.clinic.infusions import service as infusions
@@ -47,11 +50,21 @@ from equipoise.clinic.security import same
 from equipoise.clinic.settings import Settings
 from equipoise.clinic.therapy import service as therapy
 from equipoise.clinic.therapy.schemas import TherapySessionCreate
-from equipoise.errors import ClinicError, ModelFileError
+from equipoise.errors import AccessDeniedError, ClinicError, ModelFileError
 from equipoise.report.plan_html import plan_html
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("equipoise.clinic") / "templates"))
+
+
+def _local(when: dt.datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time shown in the clinic's zone, with the zone named."""
+    if when is None:
+        return ""
+    return when.astimezone(ZoneInfo(tz)).strftime(fmt) + f" {tz}"
+
+
+templates.env.filters["local"] = _local
 DISCLAIMER = ("equipoise supports clinicians' decisions; it is not medical advice and does not "
               "replace clinical judgement.")
 
@@ -62,6 +75,7 @@ class SignInRequiredError(Exception):
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("who", None)
+    context.setdefault("tz", request.app.state.settings.timezone)
     return templates.TemplateResponse(request, name, {"disclaimer": DISCLAIMER, **context},
                                       status_code=status)
 
@@ -76,14 +90,14 @@ def viewer(request: Request, who: Actor | None = Depends(optional_actor),
         raise SignInRequiredError
     if request.method == "POST" and not same(getattr(request.state, "csrf_sent", ""),
                                              who.login.csrf_token):
-        raise ClinicError("the form expired or was not sent by this site; reload the page",
-                          status=403)
+        raise AccessDeniedError("the form expired or was not sent by this site; reload the "
+                                "page")
     return who
 
 
 def _allowed(who: Actor, permission: str) -> None:
     if not who.can(permission):
-        raise ClinicError(f"your role does not allow {permission}", status=403)
+        raise AccessDeniedError(f"your role does not allow {permission}")
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -107,9 +121,12 @@ def _num(form: dict[str, str], key: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError as exc:
         raise ClinicError(f"{raw!r} is not a number", field=key) from exc
+    if not math.isfinite(value) or abs(value) > 1e9:
+        raise ClinicError(f"{raw!r} is not a usable number", field=key)
+    return value
 
 
 def _ints(text: str) -> list[int]:
@@ -142,8 +159,13 @@ async def login(request: Request, session: Session = Depends(db),
                 cfg: Settings = Depends(settings)) -> Response:
     form = await _form(request)
     try:
-        found = accounts.sign_in(session, cfg, form.get("username", ""),
-                                 form.get("password", ""), client_address(request))
+        body = LoginForm.model_validate({"username": form.get("username", ""),
+                                         "password": form.get("password", "")})
+    except ValueError:
+        return page(request, "login.html", 401, error="wrong user name or password")
+    try:
+        found = accounts.sign_in(session, cfg, body.username, body.password,
+                                 client_address(request))
     except ClinicError as exc:
         session.commit()
         return page(request, "login.html", exc.status, error=str(exc))
@@ -171,7 +193,7 @@ def setup_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/setup/{token}")
-async def setup(token: str, request: Request, session: Session = Depends(db)) -> Response:
+async def setup(token: Token, request: Request, session: Session = Depends(db)) -> Response:
     form = await _form(request)
     try:
         accounts.complete_setup(session, token, form.get("password", ""))
@@ -228,7 +250,7 @@ async def patient_new(request: Request, who: Actor = Depends(viewer),
 
 
 def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
-                  patient_id: str, *, status: int = 200, error: str | None = None,
+                  patient_id: Id, *, status: int = 200, error: str | None = None,
                   link: Any = None) -> HTMLResponse:
     _allowed(who, "patients:read")
     p = patients.get(session, who.clinic_id, patient_id)
@@ -294,7 +316,7 @@ def _rule_ids(text: str) -> list[str]:
     return [r.strip().upper() for r in text.replace(";", ",").split(",") if r.strip()]
 
 
-async def _patient_form(patient_id: str, request: Request, who: Actor, session: Session,
+async def _patient_form(patient_id: Id, request: Request, who: Actor, session: Session,
                         cfg: Settings, action: str) -> Response:
     """Handle one of the patient page's record forms (plan, course, dose, therapy)."""
     form = await _form(request)
@@ -375,35 +397,35 @@ async def _patient_form(patient_id: str, request: Request, who: Actor, session: 
 
 
 @router.post("/patients/{patient_id}/plans")
-async def patient_plan(patient_id: str, request: Request, who: Actor = Depends(viewer),
+async def patient_plan(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                        session: Session = Depends(db),
                        cfg: Settings = Depends(settings)) -> Response:
     return await _patient_form(patient_id, request, who, session, cfg, "plan")
 
 
 @router.post("/patients/{patient_id}/courses")
-async def patient_course(patient_id: str, request: Request, who: Actor = Depends(viewer),
+async def patient_course(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                          session: Session = Depends(db),
                          cfg: Settings = Depends(settings)) -> Response:
     return await _patient_form(patient_id, request, who, session, cfg, "course")
 
 
 @router.post("/courses/{course_id}/steps")
-async def course_step(course_id: str, request: Request, who: Actor = Depends(viewer),
+async def course_step(course_id: Id, request: Request, who: Actor = Depends(viewer),
                       session: Session = Depends(db),
                       cfg: Settings = Depends(settings)) -> Response:
     return await _patient_form(course_id, request, who, session, cfg, "step")
 
 
 @router.post("/patients/{patient_id}/therapy")
-async def patient_therapy(patient_id: str, request: Request, who: Actor = Depends(viewer),
+async def patient_therapy(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                           session: Session = Depends(db),
                           cfg: Settings = Depends(settings)) -> Response:
     return await _patient_form(patient_id, request, who, session, cfg, "therapy")
 
 
 @router.get("/plans/{plan_id}")
-def plan_page(plan_id: str, request: Request, who: Actor = Depends(viewer),
+def plan_page(plan_id: Id, request: Request, who: Actor = Depends(viewer),
               session: Session = Depends(db)) -> HTMLResponse:
     """The stored plan, printable (the planner's own HTML report)."""
     _allowed(who, "plans:read")
@@ -414,14 +436,14 @@ def plan_page(plan_id: str, request: Request, who: Actor = Depends(viewer),
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(patient_id: str, request: Request, who: Actor = Depends(viewer),
+def patient_page(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                  session: Session = Depends(db),
                  cfg: Settings = Depends(settings)) -> HTMLResponse:
     return _patient_page(request, session, who, cfg, patient_id)
 
 
 @router.post("/patients/{patient_id}/questionnaires")
-async def patient_questionnaire(patient_id: str, request: Request,
+async def patient_questionnaire(patient_id: Id, request: Request,
                                 who: Actor = Depends(viewer), session: Session = Depends(db),
                                 cfg: Settings = Depends(settings)) -> Response:
     form = await _form(request)
@@ -444,7 +466,7 @@ async def patient_questionnaire(patient_id: str, request: Request,
 
 
 @router.post("/patients/{patient_id}/links")
-async def patient_link(patient_id: str, request: Request, who: Actor = Depends(viewer),
+async def patient_link(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                        session: Session = Depends(db),
                        cfg: Settings = Depends(settings)) -> Response:
     form = await _form(request)
@@ -468,7 +490,7 @@ async def patient_link(patient_id: str, request: Request, who: Actor = Depends(v
 
 
 @router.post("/patients/{patient_id}/infusions")
-async def patient_infusion(patient_id: str, request: Request, who: Actor = Depends(viewer),
+async def patient_infusion(patient_id: Id, request: Request, who: Actor = Depends(viewer),
                            session: Session = Depends(db),
                            cfg: Settings = Depends(settings)) -> Response:
     form = await _form(request)
@@ -507,7 +529,7 @@ async def patient_infusion(patient_id: str, request: Request, who: Actor = Depen
 # --- infusions ----------------------------------------------------------------------------
 
 def _infusion_page(request: Request, session: Session, who: Actor, cfg: Settings,
-                   infusion_id: str, *, status: int = 200,
+                   infusion_id: Id, *, status: int = 200,
                    error: str | None = None) -> HTMLResponse:
     _allowed(who, "infusions:read")
     inf = infusions.get(session, who.clinic_id, infusion_id)
@@ -537,13 +559,13 @@ def _infusion_page(request: Request, session: Session, who: Actor, cfg: Settings
 
 
 @router.get("/infusions/{infusion_id}")
-def infusion_page(infusion_id: str, request: Request, who: Actor = Depends(viewer),
+def infusion_page(infusion_id: Id, request: Request, who: Actor = Depends(viewer),
                   session: Session = Depends(db),
                   cfg: Settings = Depends(settings)) -> HTMLResponse:
     return _infusion_page(request, session, who, cfg, infusion_id)
 
 
-def _step(infusion_id: str, step: str, form: dict[str, str], session: Session, who: Actor,
+def _step(infusion_id: Id, step: str, form: dict[str, str], session: Session, who: Actor,
           cfg: Settings) -> Infusion:
     _allowed(who, "infusions:sign" if step == "sign" else "infusions:write")
     inf = infusions.get(session, who.clinic_id, infusion_id)
@@ -579,7 +601,7 @@ def _step(infusion_id: str, step: str, form: dict[str, str], session: Session, w
 
 
 @router.post("/infusions/{infusion_id}/{step}")
-async def infusion_step(infusion_id: str, step: str, request: Request,
+async def infusion_step(infusion_id: Id, step: str, request: Request,
                         who: Actor = Depends(viewer), session: Session = Depends(db),
                         cfg: Settings = Depends(settings)) -> Response:
     form = await _form(request)
@@ -605,7 +627,7 @@ def _admin_page(request: Request, session: Session, who: Actor, status: int = 20
     clinic = session.get(Clinic, who.clinic_id)
     assert clinic is not None
     users = session.scalars(select(User).where(User.clinic_id == who.clinic_id)
-                            .order_by(User.username)).all()
+                            .order_by(User.username)).all() if who.can("users:admin") else []
     return page(request, "admin.html", status, who=who, protocol=clinic.protocol or {},
                 fields=(*infusions.LIMIT_FIELDS, "mg_per_kg", "cap_mg"), users=users,
                 error=error, notice=notice)
@@ -640,16 +662,18 @@ async def admin_protocol(request: Request, who: Actor = Depends(viewer),
 async def admin_users(request: Request, who: Actor = Depends(viewer),
                       session: Session = Depends(db)) -> Response:
     form = await _form(request)
+    _allowed(who, "users:admin")
     try:
-        _allowed(who, "users:admin")
-        role = form.get("role", "")
-        if role not in ("admin", "clinician", "nurse", "researcher"):
-            raise ClinicError(f"unknown role {role!r}", field="role")
-        accounts.create_user(session, who.clinic_id, form.get("username", "").strip().lower(),
-                             form.get("display_name", ""), form.get("password", ""), role)
-    except ClinicError as exc:
+        body = UserCreate.model_validate({
+            "username": form.get("username", "").strip().lower(),
+            "display_name": form.get("display_name", ""),
+            "password": form.get("password", ""), "role": form.get("role", "")})
+        accounts.create_user(session, who.clinic_id, body.username, body.display_name,
+                             body.password, body.role)
+    except (ClinicError, ValueError) as exc:
         session.rollback()
-        return _admin_page(request, session, who, exc.status, error=_message(exc))
+        return _admin_page(request, session, who, getattr(exc, "status", 422),
+                           error=_message(exc))
     session.commit()
     return _admin_page(request, session, who, notice="User added.")
 
@@ -657,7 +681,7 @@ async def admin_users(request: Request, who: Actor = Depends(viewer),
 # --- the patient's self-report ------------------------------------------------------------
 
 @router.get("/r/{token}")
-def self_report_page(token: str, request: Request,
+def self_report_page(token: Token, request: Request,
                      session: Session = Depends(db)) -> HTMLResponse:
     try:
         link = questionnaires.open_link(session, token)
@@ -670,7 +694,7 @@ def self_report_page(token: str, request: Request,
 
 
 @router.post("/r/{token}")
-async def self_report_submit(token: str, request: Request,
+async def self_report_submit(token: Token, request: Request,
                              session: Session = Depends(db)) -> HTMLResponse:
     form = await _form(request)
     try:

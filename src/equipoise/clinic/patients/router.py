@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.clinic.accounts.models import Clinic
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.patients import service
 from equipoise.clinic.patients.models import Patient
@@ -66,7 +67,7 @@ def create_patient(body: PatientCreate, request: Request,
 
 
 @router.get("/patients/{patient_id}", response_model=PatientRead)
-def get_patient(patient_id: str, request: Request,
+def get_patient(patient_id: Id, request: Request,
                 who: Actor = Depends(require("patients:read", "patient")),
                 session: Session = Depends(db)) -> PatientRead:
     p = service.get(session, who.clinic_id, patient_id)
@@ -76,7 +77,7 @@ def get_patient(patient_id: str, request: Request,
 
 
 @router.patch("/patients/{patient_id}", response_model=PatientRead)
-def update_patient(patient_id: str, body: PatientUpdate, request: Request,
+def update_patient(patient_id: Id, body: PatientUpdate, request: Request,
                    who: Actor = Depends(require("patients:write", "patient")),
                    session: Session = Depends(db)) -> PatientRead:
     p = service.get(session, who.clinic_id, patient_id)

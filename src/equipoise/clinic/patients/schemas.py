@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-_STRICT = ConfigDict(extra="forbid")
+from equipoise.clinic.bodies import Body
+
 SEXES = ("female", "male", "other", "unknown")
 
 
-class PatientCreate(BaseModel):
-    model_config = _STRICT
+class PatientCreate(Body):
     mrn: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
@@ -34,15 +34,13 @@ class PatientCreate(BaseModel):
         return v.strip()
 
 
-class PatientSearch(BaseModel):
-    model_config = _STRICT
+class PatientSearch(Body):
     text: str = Field(default="", max_length=100)
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
-class PatientUpdate(BaseModel):
-    model_config = _STRICT
+class PatientUpdate(Body):
     weight_kg: float = Field(ge=1, le=400)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.prescriptions import service
@@ -43,7 +44,7 @@ def reads(session: Session, courses: list[MedicationCourse]) -> list[MedicationC
 
 @router.post("/patients/{patient_id}/medication-courses", response_model=MedicationCourseRead,
              status_code=201)
-def start_course(patient_id: str, body: MedicationCourseCreate, request: Request,
+def start_course(patient_id: Id, body: MedicationCourseCreate, request: Request,
                  who: Actor = Depends(require("medications:write", "medication-course")),
                  session: Session = Depends(db)) -> MedicationCourseRead:
     p = patients.get(session, who.clinic_id, patient_id)
@@ -58,7 +59,7 @@ def start_course(patient_id: str, body: MedicationCourseCreate, request: Request
 
 @router.get("/patients/{patient_id}/medication-courses",
             response_model=list[MedicationCourseRead])
-def list_courses(patient_id: str, request: Request,
+def list_courses(patient_id: Id, request: Request,
                  who: Actor = Depends(require("medications:read", "medication-course")),
                  session: Session = Depends(db)) -> list[MedicationCourseRead]:
     p = patients.get(session, who.clinic_id, patient_id)
@@ -70,7 +71,7 @@ def list_courses(patient_id: str, request: Request,
 
 @router.post("/medication-courses/{course_id}/dose-steps", response_model=MedicationCourseRead,
              status_code=201)
-def titrate(course_id: str, body: DoseStepCreate, request: Request,
+def titrate(course_id: Id, body: DoseStepCreate, request: Request,
             who: Actor = Depends(require("medications:write", "medication-course")),
             session: Session = Depends(db)) -> MedicationCourseRead:
     """A new daily dose from ``from_date``; answers with the whole course."""
@@ -85,7 +86,7 @@ def titrate(course_id: str, body: DoseStepCreate, request: Request,
 
 
 @router.post("/medication-courses/{course_id}/stop", response_model=MedicationCourseRead)
-def stop_course(course_id: str, body: CourseStop, request: Request,
+def stop_course(course_id: Id, body: CourseStop, request: Request,
                 who: Actor = Depends(require("medications:write", "medication-course")),
                 session: Session = Depends(db)) -> MedicationCourseRead:
     c = service.get(session, who.clinic_id, course_id)

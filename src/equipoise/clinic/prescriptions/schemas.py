@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from equipoise.care.safety import load_rules
+from equipoise.clinic.bodies import Body
 
-_STRICT = ConfigDict(extra="forbid")
 CLASSES = ("ssri", "snri")
 # Data-entry limit (an impossible dose), not a clinical threshold: those are the cited rules.
 MAX_MG = 1000.0
@@ -24,8 +24,7 @@ def _dated(v: dt.date) -> dt.date:
 Day = Annotated[dt.date, AfterValidator(_dated)]
 
 
-class _Acknowledging(BaseModel):
-    model_config = _STRICT
+class _Acknowledging(Body):
     dose_mg_per_day: float = Field(gt=0, le=MAX_MG)
     acknowledge_rules: list[str] = Field(
         default_factory=list, max_length=20,
@@ -57,8 +56,7 @@ class DoseStepCreate(_Acknowledging):
     from_date: Day
 
 
-class CourseStop(BaseModel):
-    model_config = _STRICT
+class CourseStop(Body):
     stopped_on: Day
     reason: str = Field(min_length=1, max_length=200)
 

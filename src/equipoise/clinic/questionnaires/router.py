@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.care.measures import Answers
+from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.deps import Actor, db, record, require, settings
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.questionnaires import service
@@ -39,7 +40,7 @@ def response(r: QuestionnaireResponse, o: Observation) -> ResponseRead:
 
 @router.post("/patients/{patient_id}/questionnaires", response_model=ResponseRead,
              status_code=201)
-def submit(patient_id: str, body: ResponseCreate, request: Request,
+def submit(patient_id: Id, body: ResponseCreate, request: Request,
            who: Actor = Depends(require("questionnaires:write", "questionnaire")),
            session: Session = Depends(db)) -> ResponseRead:
     patients.get(session, who.clinic_id, patient_id)
@@ -54,7 +55,7 @@ def submit(patient_id: str, body: ResponseCreate, request: Request,
 
 
 @router.get("/patients/{patient_id}/questionnaires", response_model=list[ResponseRead])
-def history(patient_id: str, request: Request, limit: int = Query(200, ge=1, le=2000),
+def history(patient_id: Id, request: Request, limit: int = Query(200, ge=1, le=2000),
             who: Actor = Depends(require("questionnaires:read", "questionnaire")),
             session: Session = Depends(db)) -> list[ResponseRead]:
     patients.get(session, who.clinic_id, patient_id)
@@ -70,7 +71,7 @@ def history(patient_id: str, request: Request, limit: int = Query(200, ge=1, le=
 
 
 @router.get("/patients/{patient_id}/observations", response_model=list[ObservationRead])
-def observations(patient_id: str, request: Request,
+def observations(patient_id: Id, request: Request,
                  instrument: str | None = Query(None, pattern="^(gad7|phq9|ham-a|cadss|lsas)$"),
                  who: Actor = Depends(require("questionnaires:read", "observation")),
                  session: Session = Depends(db)) -> list[ObservationRead]:
@@ -88,7 +89,7 @@ def observations(patient_id: str, request: Request,
 
 @router.post("/patients/{patient_id}/self-report-links", response_model=LinkRead,
              status_code=201)
-def make_link(patient_id: str, body: LinkCreate, request: Request,
+def make_link(patient_id: Id, body: LinkCreate, request: Request,
               who: Actor = Depends(require("links:create", "self-report-link")),
               session: Session = Depends(db), cfg: Settings = Depends(settings)) -> LinkRead:
     patients.get(session, who.clinic_id, patient_id)
@@ -105,13 +106,13 @@ public = APIRouter(prefix="/api/self-report", tags=["self-report"])
 
 
 @public.get("/{token}", response_model=SelfReportForm)
-def show_form(token: str, session: Session = Depends(db)) -> SelfReportForm:
+def show_form(token: Token, session: Session = Depends(db)) -> SelfReportForm:
     link = service.open_link(session, token)
     return SelfReportForm(**service.form(link.instrument))
 
 
 @public.post("/{token}", status_code=201)
-def answer_form(token: str, body: SelfReportSubmit, request: Request,
+def answer_form(token: Token, body: SelfReportSubmit, request: Request,
                 session: Session = Depends(db)) -> dict[str, str]:
     r = service.submit_link(session, token, body.answers)
     record(session, request, None, "create", "questionnaire", r.id, r.patient_id,

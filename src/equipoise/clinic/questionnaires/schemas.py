@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-_STRICT = ConfigDict(extra="forbid")
+from equipoise.clinic.bodies import Body
+
 INSTRUMENTS = ("gad7", "phq9", "ham-a", "cadss", "lsas")
 SELF_REPORT = ("gad7", "phq9")        # patient-completed; the others are clinician-rated
 Answer = int | str
 
 
-class ResponseCreate(BaseModel):
-    model_config = _STRICT
+class ResponseCreate(Body):
     instrument: str = Field(pattern="^(" + "|".join(INSTRUMENTS) + ")$")
     answers: list[Answer] | dict[str, Answer] = Field(
         description="item scores or LOINC answer codes, in item order or keyed by item "
@@ -47,8 +47,7 @@ class ResponseRead(BaseModel):
     observation: ObservationRead
 
 
-class LinkCreate(BaseModel):
-    model_config = _STRICT
+class LinkCreate(Body):
     instrument: str = Field(pattern="^(" + "|".join(SELF_REPORT) + ")$")
 
 
@@ -68,6 +67,5 @@ class SelfReportForm(BaseModel):
     attribution: str
 
 
-class SelfReportSubmit(BaseModel):
-    model_config = _STRICT
+class SelfReportSubmit(Body):
     answers: list[int] = Field(description="one score per item, in item order")

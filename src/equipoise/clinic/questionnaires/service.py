@@ -6,12 +6,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from equipoise.care.instruments import instrument
 from equipoise.care.measures import Answers, score
-from equipoise.clinic.db import utcnow
+from equipoise.clinic.db import recorded_time, utcnow
 from equipoise.clinic.infusions.models import Infusion
 from equipoise.clinic.questionnaires.models import (
     Observation,
@@ -44,15 +44,14 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
         result = score(name, answers)
     except MeasureError as exc:
         raise ClinicError(str(exc), field="answers") from exc
-    when = authored or utcnow()
-    if when.tzinfo is None:
-        raise ClinicError("give a timezone (e.g. 2026-12-01T09:00:00Z)", field="authored")
-    if when > utcnow() + dt.timedelta(minutes=5):
-        raise ClinicError("is in the future", field="authored")
+    when = recorded_time(authored, "authored")
     if infusion_id is not None:
         inf = session.get(Infusion, infusion_id)
         if inf is None or inf.clinic_id != clinic_id or inf.patient_id != patient_id:
             raise ClinicError("no such infusion for this patient", field="infusion_id")
+        if inf.signed_at is not None:
+            raise ClinicError("the infusion's monitoring form is signed; it can no longer "
+                              "change", field="infusion_id", status=409)
     response = QuestionnaireResponse(clinic_id=clinic_id, patient_id=patient_id,
                                      instrument=result.instrument, answers=list(result.items),
                                      authored=when, source=source, entered_by=entered_by,
@@ -93,9 +92,18 @@ def open_link(session: Session, token: str) -> SelfReportLink:
 
 def submit_link(session: Session, token: str, answers: list[int]) -> QuestionnaireResponse:
     link = open_link(session, token)
-    # Claim the link first: a second submission racing this one finds it used.
-    link.used_at = utcnow()
-    session.flush()
+    # Claim the link in one conditional UPDATE: of submissions racing each other exactly one
+    # changes the row; the others find it used.
+    now = utcnow()
+    claimed = session.execute(
+        update(SelfReportLink)
+        .where(SelfReportLink.id == link.id, SelfReportLink.used_at.is_(None),
+               SelfReportLink.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:                     # type: ignore[attr-defined]
+        raise ClinicError("this link is not valid: it was used, it expired, or it does not "
+                          "exist; ask the clinic for a new one", status=404)
+    session.refresh(link)
     response, _ = record_response(session, link.clinic_id, link.patient_id, link.instrument,
                                   answers, source="patient", entered_by=None)
     link.response_id = response.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.therapy import service
@@ -22,7 +23,7 @@ def read(s: TherapySession) -> TherapySessionRead:
 
 @router.post("/patients/{patient_id}/therapy-sessions", response_model=TherapySessionRead,
              status_code=201)
-def record_session(patient_id: str, body: TherapySessionCreate, request: Request,
+def record_session(patient_id: Id, body: TherapySessionCreate, request: Request,
                    who: Actor = Depends(require("therapy:write", "therapy-session")),
                    session: Session = Depends(db)) -> TherapySessionRead:
     p = patients.get(session, who.clinic_id, patient_id)
@@ -33,7 +34,7 @@ def record_session(patient_id: str, body: TherapySessionCreate, request: Request
 
 
 @router.get("/patients/{patient_id}/therapy-sessions", response_model=list[TherapySessionRead])
-def list_sessions(patient_id: str, request: Request,
+def list_sessions(patient_id: Id, request: Request,
                   who: Actor = Depends(require("therapy:read", "therapy-session")),
                   session: Session = Depends(db)) -> list[TherapySessionRead]:
     p = patients.get(session, who.clinic_id, patient_id)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-_STRICT = ConfigDict(extra="forbid")
+from equipoise.clinic.bodies import Body
+
 MODALITIES = ("individual", "group", "digital")
 ATTENDANCE = ("attended", "cancelled", "no_show")
 
 
-class TherapySessionCreate(BaseModel):
-    model_config = _STRICT
+class TherapySessionCreate(Body):
     on: dt.date
     number: int = Field(ge=1, le=500, description="the session's number in the course")
     modality: str = Field(pattern="^(" + "|".join(MODALITIES) + ")$")
