@@ -99,3 +99,13 @@ def test_the_first_administrator_sets_a_password_through_a_one_time_link(
     with db.transaction(app.state.sessions) as session:
         assert ensure_setup(session, app.state.settings) is None   # no second link
     app.state.engine.dispose()
+
+
+def test_the_patient_list_pages_through_a_large_clinic(site: Site) -> None:
+    c = site.signed_in("clinician@A")
+    for k in range(103):
+        c.post("/api/patients", json=PATIENT | {"mrn": f"P-{k:03d}", "family_name": f"F{k:03d}"})
+    first = c.get("/patients").text
+    assert first.count('<a href="/patients/') == 100 and 'id="next-page"' in first
+    second = c.get("/patients?page=1").text
+    assert second.count('<a href="/patients/') == 3 and 'id="next-page"' not in second

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -205,22 +205,31 @@ async def setup(token: Token, request: Request, session: Session = Depends(db)) 
 
 # --- patients -----------------------------------------------------------------------------
 
+PAGE_SIZE = 100
+
+
 def _patients_page(request: Request, session: Session, who: Actor, text: str = "",
-                   status: int = 200, error: str | None = None) -> HTMLResponse:
+                   status: int = 200, error: str | None = None,
+                   number: int = 0) -> HTMLResponse:
     _allowed(who, "patients:read")
-    rows = patients.search(session, who.clinic_id, text, 200, 0)
+    rows = patients.search(session, who.clinic_id, text, PAGE_SIZE + 1, number * PAGE_SIZE)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
     record(session, request, who, "search", "patient")
     for p in rows:
         record(session, request, who, "read", "patient", p.id, p.id)
     session.commit()
     return page(request, "patients.html", status, who=who, patients=rows, text=text,
-                error=error, can_write=who.can("patients:write"))
+                error=error, can_write=who.can("patients:write"), number=number,
+                more=more and not text)
 
 
 @router.get("/patients")
-def patients_page(request: Request, who: Actor = Depends(viewer),
+def patients_page(request: Request, page_number: int = Query(0, alias="page", ge=0, le=100_000),
+                  who: Actor = Depends(viewer),
                   session: Session = Depends(db)) -> HTMLResponse:
-    return _patients_page(request, session, who)
+    """The clinic's patients, a hundred a page (the page number is the only query value)."""
+    return _patients_page(request, session, who, number=page_number)
 
 
 @router.post("/patients/search")
