@@ -173,3 +173,19 @@ def test_treatments_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_runs() -> None:
     done = subprocess.run(["equipoise", "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("equipoise ")
+
+
+def test_a_command_group_without_its_extra_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from equipoise.cli import main as cli_main
+
+    class Broken:
+        name = "clinic"
+
+        def load(self) -> object:
+            raise ImportError("No module named 'fastapi'")
+
+    monkeypatch.setattr(cli_main, "entry_points", lambda group: [Broken()])
+    assert cli_main.main(["clinic", "serve"]) == 1
+    err = capsys.readouterr().err
+    assert 'pip install "equipoise[clinic]"' in err and "fastapi" in err

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from typing import Any
 
 from equipoise import __version__
 from equipoise.cli import (
@@ -39,10 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in sorted(entry_points(group="equipoise.commands"), key=lambda e: e.name):
         try:
             register = ep.load()
-        except ImportError:
+        except ImportError as exc:
+            _missing_extra(sub, ep.name, exc)
             continue
         register(sub)
     return parser
+
+
+def _missing_extra(sub: Any, name: str, exc: ImportError) -> None:
+    """A command group whose extra is not installed says how to install it."""
+    def run(_args: argparse.Namespace) -> int:
+        print(f"error: `equipoise {name}` needs its extra: pip install \"equipoise[{name}]\" "
+              f"({exc})", file=sys.stderr)
+        return 1
+
+    p = sub.add_parser(name, help=f"(not installed: pip install \"equipoise[{name}]\")",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(run=run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
