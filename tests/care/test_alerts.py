@@ -93,7 +93,9 @@ def test_vitals_alert_on_hold_and_stop_only() -> None:
 def test_overdue_edges_follow_the_schedule_and_the_grace() -> None:
     # weekly in the first 8 weeks: last on day 10, due day 17, overdue after day 20
     assert overdue(day(10), START, day(20)) is None
-    assert overdue(day(10), START, day(21)) is not None
+    late = overdue(day(10), START, day(21))
+    assert late is not None and late.at == day(17)            # dated by its due day
+    assert late == overdue(day(10), START, day(40))           # one alert while overdue
     # every 4 weeks after week 8: last on day 60, due day 88, overdue after day 91
     assert overdue(day(60), START, day(91)) is None
     assert overdue(day(60), START, day(92)) is not None

@@ -86,6 +86,9 @@ CALLS = [
     Call("GET", "/api/patients/{patient_id}/observations"),
     Call("POST", "/api/patients/{patient_id}/self-report-links",
          lambda i: {"instrument": "phq9"}),
+    Call("GET", "/api/worklist"),
+    Call("GET", "/api/patients/{patient_id}/alerts"),
+    Call("POST", "/api/alerts/{alert_id}/acknowledge"),
     Call("GET", "/api/users", role="admin", patient_data=False),
     Call("POST", "/api/users/{user_id}/grants",
          lambda i: {"permission": "plans:write", "effect": "allow"}, role="admin",
@@ -115,6 +118,9 @@ def _world(site: Site) -> dict[str, str]:
                json={"profile": {"scores": {"gad7": 15}}, "start_date": "2026-01-05"})
     assert r.status_code == 201, r.text
     ids["plan_id"] = r.json()["id"]
+    c.post(f"/api/patients/{pid}/questionnaires",
+           json={"instrument": "phq9", "answers": [0] * 8 + [1]})       # an urgent alert
+    ids["alert_id"] = c.get(f"/api/patients/{pid}/alerts").json()[0]["id"]
     return ids
 
 

@@ -160,5 +160,6 @@ def overdue(last: dt.date | None, start: dt.date, today: dt.date,
     due = start if last is None else last + dt.timedelta(days=schedule.interval(last, start))
     if today <= due + dt.timedelta(days=schedule.grace_days):
         return None
-    return Alert("overdue", "action", today,
+    # dated by the due day, so the alert stays one alert for as long as it is overdue
+    return Alert("overdue", "action", due,
                  f"questionnaire overdue since {due.isoformat()}", schedule.basis)

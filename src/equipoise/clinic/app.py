@@ -14,6 +14,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
+from equipoise.clinic.alerts.router import router as alerts
 from equipoise.clinic.care_plans.router import router as care_plans
 from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.deps import audit_refusal
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(SignInRequiredError,
                               lambda _r, _e: RedirectResponse("/login", status_code=303))
     for router in (accounts, patients, care_plans, infusions, prescriptions, therapy,
-                   questionnaires, self_report, pages):
+                   questionnaires, self_report, alerts, pages):
         app.include_router(router)
     return app
 

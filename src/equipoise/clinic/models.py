@@ -8,6 +8,7 @@ from equipoise.clinic.accounts.models import (
     SetupToken,
     User,
 )
+from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.audit.models import AuditEvent
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import Base
@@ -21,7 +22,25 @@ from equipoise.clinic.questionnaires.models import (
 )
 from equipoise.clinic.therapy.models import TherapySession
 
-__all__ = ["AdverseEvent", "AuditEvent", "Base", "CarePlanRecord", "Clinic", "DoseStep", "Grant",
-           "Infusion", "LoginAttempt", "LoginSession", "MedicationCourse", "Observation",
-           "Patient", "QuestionnaireResponse", "SelfReportLink", "SetupToken", "TherapySession",
-           "User", "VitalSign"]
+__all__ = [
+    "AdverseEvent",
+    "AlertRecord",
+    "AuditEvent",
+    "Base",
+    "CarePlanRecord",
+    "Clinic",
+    "DoseStep",
+    "Grant",
+    "Infusion",
+    "LoginAttempt",
+    "LoginSession",
+    "MedicationCourse",
+    "Observation",
+    "Patient",
+    "QuestionnaireResponse",
+    "SelfReportLink",
+    "SetupToken",
+    "TherapySession",
+    "User",
+    "VitalSign",
+]

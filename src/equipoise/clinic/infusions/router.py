@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.clinic.accounts.models import Clinic
+from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.infusions import service
@@ -131,6 +132,8 @@ def vitals(infusion_id: Id, body: VitalsIn, request: Request, who: Actor = Depen
     assert clinic is not None
     v = service.add_vitals(session, clinic, inf, body, who.user.id)
     record(session, request, who, "create", "vital-sign", v.id, inf.patient_id)
+    if v.action in ("hold", "stop"):
+        alerts.refresh(session, patients.get(session, who.clinic_id, inf.patient_id))
     session.commit()
     return vital(v)
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.care.measures import Answers
+from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.deps import Actor, db, record, require, settings
 from equipoise.clinic.patients import service as patients
@@ -50,6 +51,7 @@ def submit(patient_id: Id, body: ResponseCreate, request: Request,
                                    answers, source="staff", entered_by=who.user.id,
                                    authored=body.authored, infusion_id=body.infusion_id)
     record(session, request, who, "create", "questionnaire", r.id, patient_id)
+    alerts.refresh(session, patients.get(session, who.clinic_id, patient_id))
     session.commit()
     return response(r, o)
 
@@ -115,6 +117,7 @@ def show_form(token: Token, session: Session = Depends(db)) -> SelfReportForm:
 def answer_form(token: Token, body: SelfReportSubmit, request: Request,
                 session: Session = Depends(db)) -> dict[str, str]:
     r = service.submit_link(session, token, body.answers)
+    alerts.refresh(session, patients.get(session, r.clinic_id, r.patient_id))
     record(session, request, None, "create", "questionnaire", r.id, r.patient_id,
            clinic_id=r.clinic_id)
     session.commit()

@@ -1,0 +1,143 @@
+"""A patient's alerts, recomputed from their records by the rules of ``care.alerts`` and stored
+once each (by key); the clinic's worklist is every alert not yet acknowledged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from equipoise.care import alerts as rules
+from equipoise.clinic.alerts.models import AlertRecord
+from equipoise.clinic.care_plans.models import CarePlanRecord
+from equipoise.clinic.db import owned, utcnow
+from equipoise.clinic.infusions.models import Infusion, VitalSign
+from equipoise.clinic.patients.models import Patient
+from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
+
+SEVERITY_ORDER = {"urgent": 0, "action": 1, "info": 2}
+
+
+def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
+    track = plan.get("expected_trajectory") or {}
+    if not track.get("weeks") or not track.get("gad7_high"):
+        return None
+    return rules.ExpectedBand(tuple(track["weeks"]), tuple(track["gad7_low"]),
+                              tuple(track["gad7_high"]))
+
+
+def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:
+    rows = session.execute(select(Observation.effective, Observation.value).where(
+        Observation.patient_id == patient.id, Observation.clinic_id == patient.clinic_id,
+        Observation.instrument == instrument).order_by(Observation.effective))
+    return [(when.date(), float(value)) for when, value in rows]
+
+
+def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Alert]:
+    """Every alert the rules raise for ``patient`` as of ``today``."""
+    plan = session.scalars(select(CarePlanRecord).where(
+        CarePlanRecord.patient_id == patient.id, CarePlanRecord.clinic_id == patient.clinic_id)
+        .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
+    gad = _series(session, patient, "gad7")
+    phq = _series(session, patient, "phq9")
+    start = plan.start_date if plan else (gad[0][0] if gad else None)
+    out: list[rules.Alert] = []
+    if start is not None:
+        for name, series in (("gad7", gad), ("phq9", phq)):
+            before = [s for d, s in series if d <= start]
+            after = [(d, s) for d, s in series if d > start]
+            baseline = (plan.profile.get("scores", {}).get(name) if plan else None) \
+                or (before[-1] if before else None)
+            if baseline:
+                out += rules.milestones(name, float(baseline), after)
+                if name == "gad7":
+                    found = rules.relapse(name, float(baseline), after)
+                    out += [found] if found else []
+            band = _band(plan.plan) if plan and name == "gad7" else None
+            if band is not None:
+                out += rules.off_track(after, band, start)
+        if plan is not None:
+            late = rules.overdue(gad[-1][0] if gad else None, start, today)
+            out += [late] if late else []
+    for when, answers in session.execute(select(
+            QuestionnaireResponse.authored, QuestionnaireResponse.answers).where(
+            QuestionnaireResponse.patient_id == patient.id,
+            QuestionnaireResponse.instrument == "phq9")):
+        flag = rules.suicidality(when.date(), int(answers[8]))
+        out += [flag] if flag else []
+    for when, action, reasons in session.execute(select(
+            VitalSign.at, VitalSign.action, VitalSign.reasons).join(
+            Infusion, Infusion.id == VitalSign.infusion_id).where(
+            Infusion.patient_id == patient.id, VitalSign.action.in_(("hold", "stop")))):
+        alert = rules.vitals(when.date(), action, reasons, "the clinic's in-infusion limits")
+        out += [alert] if alert else []
+    return out
+
+
+def refresh(session: Session, patient: Patient, today: dt.date | None = None) -> int:
+    """Store the patient's new alerts (one per key); how many were new."""
+    found = compute(session, patient, today or utcnow().date())
+    known = set(session.scalars(select(AlertRecord.key).where(
+        AlertRecord.patient_id == patient.id)))
+    new = 0
+    for a in found:
+        key = f"{a.kind}:{a.at.isoformat()}"
+        if key in known:
+            continue
+        known.add(key)
+        session.add(AlertRecord(clinic_id=patient.clinic_id, patient_id=patient.id, key=key,
+                                kind=a.kind, severity=a.severity, day=a.at, text=a.text[:500],
+                                basis=a.basis[:500]))
+        new += 1
+    session.flush()
+    return new
+
+
+def sweep_overdue(session: Session, clinic_id: str, today: dt.date) -> int:
+    """Overdue questionnaires of every patient with a plan (run when the worklist opens)."""
+    latest_plan = select(CarePlanRecord.patient_id, func.max(CarePlanRecord.created_at)
+                         .label("made")).where(CarePlanRecord.clinic_id == clinic_id) \
+        .group_by(CarePlanRecord.patient_id).subquery()
+    starts: dict[str, dt.date] = dict(session.execute(select(
+        CarePlanRecord.patient_id, CarePlanRecord.start_date).join(
+        latest_plan, (CarePlanRecord.patient_id == latest_plan.c.patient_id)
+        & (CarePlanRecord.created_at == latest_plan.c.made)).where(
+        CarePlanRecord.clinic_id == clinic_id)).all())
+    last: dict[str, dt.datetime] = dict(session.execute(select(
+        Observation.patient_id, func.max(Observation.effective)).where(
+        Observation.clinic_id == clinic_id, Observation.instrument == "gad7")
+        .group_by(Observation.patient_id)).all())
+    known = set(session.scalars(select(AlertRecord.key + "|" + AlertRecord.patient_id).where(
+        AlertRecord.clinic_id == clinic_id, AlertRecord.kind == "overdue")))
+    new = 0
+    for pid, start in starts.items():
+        seen = last.get(pid)
+        late = rules.overdue(seen.date() if seen else None, start, today)
+        if late is None or f"overdue:{late.at.isoformat()}|{pid}" in known:
+            continue
+        session.add(AlertRecord(clinic_id=clinic_id, patient_id=pid,
+                                key=f"overdue:{late.at.isoformat()}", kind="overdue",
+                                severity=late.severity, day=late.at, text=late.text,
+                                basis=late.basis))
+        new += 1
+    session.flush()
+    return new
+
+
+def open_alerts(session: Session, clinic_id: str, limit: int) -> list[tuple[AlertRecord, Patient]]:
+    rows = session.execute(select(AlertRecord, Patient).join(
+        Patient, Patient.id == AlertRecord.patient_id).where(
+        AlertRecord.clinic_id == clinic_id, AlertRecord.acknowledged_at.is_(None))).all()
+    ordered = sorted(((a, p) for a, p in rows),
+                     key=lambda r: (SEVERITY_ORDER.get(r[0].severity, 9), r[0].day, r[0].id))
+    return ordered[:limit]
+
+
+def acknowledge(session: Session, clinic_id: str, alert_id: str, user_id: str) -> AlertRecord:
+    a = owned(session, AlertRecord, clinic_id, alert_id, "alert")
+    if a.acknowledged_at is None:
+        a.acknowledged_by = user_id
+        a.acknowledged_at = utcnow()
+    return a
