@@ -51,3 +51,52 @@ def line_chart(series: Mapping[str, Sequence[tuple[dt.datetime, float]]], *, tit
                    f'fill="{colour}">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def trajectory_chart(observed: Sequence[tuple[dt.date, float]],
+                     band: Sequence[tuple[dt.date, float, float, float]],
+                     events: Sequence[tuple[dt.date, str]], *, title: str,
+                     y_max: float) -> str:
+    """Observed scores over the expected band (low, mean, high by date) with treatment events
+    as labelled ticks on the same time axis; an empty string if there is nothing to draw."""
+    days = [d for d, _ in observed] + [b[0] for b in band] + [d for d, _ in events]
+    if not days:
+        return ""
+    t0 = min(days).toordinal()
+    t1 = max(days).toordinal()
+    ax, bx = _scale(t0, t1 if t1 > t0 else t0 + 1, W, False)
+    ay, by = _scale(0, y_max, H, True)
+
+    def x(d: dt.date) -> float:
+        return ax * d.toordinal() + bx
+
+    def y(v: float) -> float:
+        return ay * v + by
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + 30}" role="img" '
+           f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+           f'<rect x="{PAD}" y="{PAD}" width="{W - 2 * PAD}" height="{H - 2 * PAD}" '
+           'fill="none" stroke="#cfd6e0"/>',
+           f'<text x="4" y="14" font-size="12">{escape(title)}</text>']
+    if band:
+        upper = " ".join(f"{x(d):.1f},{y(hi):.1f}" for d, _, _, hi in band)
+        lower = " ".join(f"{x(d):.1f},{y(lo):.1f}" for d, lo, _, _ in reversed(band))
+        out.append(f'<polygon class="expected-band" points="{upper} {lower}" fill="#a8dadc" '
+                   'fill-opacity="0.5" stroke="none"/>')
+        mean = " ".join(f"{x(d):.1f},{y(m):.1f}" for d, _, m, _ in band)
+        out.append(f'<polyline points="{mean}" fill="none" stroke="#457b9d" '
+                   'stroke-dasharray="5 3"/>')
+    for d, label in events:
+        out.append(f'<line class="event" x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{H - PAD}" '
+                   f'y2="{H - PAD + 8}" stroke="#6d597a"><title>{escape(label)} '
+                   f'{d.isoformat()}</title></line>')
+    if observed:
+        path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in observed)
+        out.append(f'<polyline points="{path}" fill="none" stroke="#1d3557" stroke-width="2"/>')
+        out += [f'<circle class="observed" cx="{x(d):.1f}" cy="{y(v):.1f}" r="3.5" '
+                f'fill="#1d3557"><title>{v:g} on {d.isoformat()}</title></circle>'
+                for d, v in observed]
+    out.append(f'<text x="{PAD}" y="{H + 20}" font-size="11">shaded: expected band of the '
+               'plan; dashed: expected mean; ticks: infusions, dose changes, CBT</text>')
+    out.append("</svg>")
+    return "".join(out)

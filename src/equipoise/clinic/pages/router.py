@@ -24,6 +24,8 @@ from equipoise.clinic.accounts import service as accounts
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.accounts.router import client_address, set_cookie
 from equipoise.clinic.accounts.schemas import LoginForm, UserCreate
+from equipoise.clinic.alerts import service as alert_service
+from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.care_plans import service as care_plans
 from equipoise.clinic.deps import COOKIE, Actor, csrf, db, optional_actor, record, settings
@@ -37,7 +39,7 @@ from equipoise.clinic.infusions.schemas import (
     Medication,
     VitalsIn,
 )
-from equipoise.clinic.pages.charts import line_chart
+from equipoise.clinic.pages.charts import line_chart, trajectory_chart
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.schemas import PatientCreate
@@ -626,6 +628,70 @@ async def infusion_step(infusion_id: Id, step: str, request: Request,
            inf.patient_id)
     session.commit()
     return see(f"/infusions/{infusion_id}")
+
+
+# --- worklist and trajectories ---------------------------------------------------------
+
+@router.get("/worklist")
+def worklist_page(request: Request, who: Actor = Depends(viewer),
+                  session: Session = Depends(db)) -> HTMLResponse:
+    _allowed(who, "patients:read")
+    alert_service.sweep_overdue(session, who.clinic_id, dt.datetime.now(dt.UTC).date())
+    items = alert_service.open_alerts(session, who.clinic_id, 500)
+    record(session, request, who, "read", "worklist")
+    for a, _ in items:
+        record(session, request, who, "read", "alert", a.id, a.patient_id)
+    session.commit()
+    return page(request, "worklist.html", who=who, items=items)
+
+
+@router.get("/patients/{patient_id}/trajectory")
+def trajectory_page(patient_id: Id, request: Request, who: Actor = Depends(viewer),
+                    session: Session = Depends(db)) -> HTMLResponse:
+    _allowed(who, "questionnaires:read")
+    p = patients.get(session, who.clinic_id, patient_id)
+    alert_service.refresh(session, p)
+    plan = next(iter(care_plans.for_patient(session, who.clinic_id, p.id)), None) \
+        if who.can("plans:read") else None
+    observed = [(o.effective.date(), o.value) for o in session.scalars(
+        select(Observation).where(Observation.patient_id == p.id,
+                                  Observation.clinic_id == who.clinic_id,
+                                  Observation.instrument == "gad7")
+        .order_by(Observation.effective))]
+    band: list[tuple[dt.date, float, float, float]] = []
+    if plan is not None:
+        track = plan.plan.get("expected_trajectory") or {}
+        for k, week in enumerate(track.get("weeks", [])):
+            band.append((plan.start_date + dt.timedelta(weeks=week), track["gad7_low"][k],
+                         track["gad7_mean"][k], track["gad7_high"][k]))
+    events = [(i.scheduled_for.date(), "infusion") for i in session.scalars(
+        select(Infusion).where(Infusion.patient_id == p.id))]
+    courses = prescriptions.for_patient(session, who.clinic_id, p.id)
+    for c in courses:
+        for step in prescriptions.steps(session, who.clinic_id, [c.id])[c.id]:
+            events.append((step.from_date, f"{c.drug} {step.dose_mg_per_day:g} mg/day"))
+    events += [(t.on, f"CBT session {t.number}")
+               for t in therapy.for_patient(session, who.clinic_id, p.id)]
+    open_alerts = session.scalars(select(AlertRecord).where(
+        AlertRecord.patient_id == p.id, AlertRecord.acknowledged_at.is_(None))
+        .order_by(AlertRecord.day)).all()
+    record(session, request, who, "read", "trajectory", p.id, p.id)
+    session.commit()
+    chart = trajectory_chart(observed, band, events, title="GAD-7 course", y_max=21)
+    return page(request, "trajectory.html", who=who, p=p, plan=plan, chart=chart,
+                alerts=open_alerts)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def alert_acknowledge(alert_id: Id, request: Request, who: Actor = Depends(viewer),
+                            session: Session = Depends(db)) -> Response:
+    form = await _form(request)
+    _allowed(who, "patients:read")
+    a = alert_service.acknowledge(session, who.clinic_id, alert_id, who.user.id)
+    record(session, request, who, "acknowledge", "alert", a.id, a.patient_id)
+    session.commit()
+    return see(f"/patients/{a.patient_id}/trajectory" if form.get("back") == "trajectory"
+               else "/worklist")
 
 
 # --- administration -----------------------------------------------------------------------
