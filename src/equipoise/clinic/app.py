@@ -18,6 +18,7 @@ from equipoise.clinic.alerts.router import router as alerts
 from equipoise.clinic.care_plans.router import router as care_plans
 from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.deps import audit_refusal
+from equipoise.clinic.fhir.router import router as fhir
 from equipoise.clinic.infusions.router import router as infusions
 from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
 from equipoise.clinic.pages.router import router as pages
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(SignInRequiredError,
                               lambda _r, _e: RedirectResponse("/login", status_code=303))
     for router in (accounts, patients, care_plans, infusions, prescriptions, therapy,
-                   questionnaires, self_report, alerts, pages):
+                   questionnaires, self_report, alerts, fhir, pages):
         app.include_router(router)
     return app
 

@@ -1,0 +1,176 @@
+"""Import a FHIR R4B Bundle of patients, questionnaire responses and observations into a clinic.
+
+All or nothing: the bundle is checked whole first — structure (``fhir.resources``), value sets,
+references, the clinic's own rules (record numbers, scoring) — and any problem rejects it,
+every problem named by entry, resource and field; only a clean bundle writes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from equipoise.care.measures import score
+from equipoise.clinic.fhir.terminology import (
+    BODY_WEIGHT,
+    MRN_SYSTEM,
+    QUESTIONNAIRE,
+    value_set_problems,
+)
+from equipoise.clinic.patients.models import Patient
+from equipoise.clinic.questionnaires.service import record_response
+from equipoise.errors import ClinicError, MeasureError
+
+
+class BundleError(ClinicError):
+    """A bundle that cannot be imported; ``problems`` name entry, resource and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s); nothing was imported: "
+                         + "; ".join(problems[:50]), field="entry")
+        self.problems = problems
+
+
+@dataclass
+class _Plan:
+    patients: dict[str, dict[str, Any]] = field(default_factory=dict)     # fhir id -> values
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _where(i: int, res: dict[str, Any]) -> str:
+    return f"entry[{i}] {res.get('resourceType', '?')}/{res.get('id', '?')}"
+
+
+def _structure(bundle: Any) -> list[str]:
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        return ["the body is not a FHIR Bundle (resourceType must be 'Bundle')"]
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        out = []
+        for e in exc.errors():
+            loc = list(e["loc"])
+            if len(loc) >= 3 and loc[0] == "entry" and isinstance(loc[1], int):
+                res = (bundle.get("entry") or [{}])[loc[1]].get("resource", {}) \
+                    if loc[1] < len(bundle.get("entry") or []) else {}
+                rest = ".".join(str(x) for x in loc[3:] if x != "resource") or "resource"
+                out.append(f"{_where(loc[1], res if isinstance(res, dict) else {})}: "
+                           f"{rest}: {e['msg']}")
+            else:
+                out.append(f"Bundle: {'.'.join(str(x) for x in loc)}: {e['msg']}")
+        return out
+    return []
+
+
+def _ref(value: Any, kind: str) -> str | None:
+    ref = value.get("reference", "") if isinstance(value, dict) else ""
+    return ref.removeprefix(f"{kind}/") if ref.startswith(f"{kind}/") else None
+
+
+def _check(bundle: dict[str, Any], session: Session, clinic_id: str) -> _Plan:
+    plan = _Plan()
+    entries = [e.get("resource", {}) for e in bundle.get("entry", [])]
+    existing = set(session.scalars(select(Patient.mrn).where(Patient.clinic_id == clinic_id)))
+    for i, res in enumerate(entries):
+        where = _where(i, res)
+        plan.problems += value_set_problems(res, where)
+        if res.get("resourceType") == "Patient":
+            mrn = next((x.get("value") for x in res.get("identifier", [])
+                        if x.get("system") == MRN_SYSTEM), None)
+            name = (res.get("name") or [{}])[0]
+            if not mrn:
+                plan.problems.append(f"{where}: identifier: needs a record number "
+                                     f"({MRN_SYSTEM})")
+            elif mrn in existing:
+                plan.problems.append(f"{where}: identifier: record number {mrn!r} exists "
+                                     "in this clinic")
+            if not name.get("family") or not name.get("given"):
+                plan.problems.append(f"{where}: name: needs a family and a given name")
+            if not res.get("birthDate"):
+                plan.problems.append(f"{where}: birthDate: is required")
+            plan.patients[res.get("id", "")] = {
+                "mrn": mrn, "family_name": name.get("family"),
+                "given_name": (name.get("given") or [""])[0], "sex": res.get("gender",
+                                                                              "unknown"),
+                "birth_date": res.get("birthDate"), "weight_kg": None,
+                "synthetic": any(t.get("code") == "synthetic"
+                                 for t in res.get("meta", {}).get("tag", []))}
+    responses = {}
+    for i, res in enumerate(entries):
+        where = _where(i, res)
+        kind = res.get("resourceType")
+        if kind == "QuestionnaireResponse":
+            subject = _ref(res.get("subject"), "Patient")
+            name = str(res.get("questionnaire", "")).removeprefix(QUESTIONNAIRE)
+            if subject not in plan.patients:
+                plan.problems.append(f"{where}: subject: not a Patient of this bundle")
+            answers: dict[str | int, Any] = {}
+            for item in res.get("item", []):
+                value = (item.get("answer") or [{}])[0].get("valueInteger")
+                answers[str(item.get("linkId"))] = value
+            try:
+                total = score(name, answers).total
+            except MeasureError as exc:
+                plan.problems.append(f"{where}: item: {exc}")
+                continue
+            responses[res.get("id")] = total
+            plan.responses.append({"subject": subject, "instrument": name,
+                                   "answers": answers, "authored": res.get("authored"),
+                                   "patient_source": bool(res.get("source"))})
+        elif kind == "Observation":
+            subject = _ref(res.get("subject"), "Patient")
+            if subject not in plan.patients:
+                plan.problems.append(f"{where}: subject: not a Patient of this bundle")
+                continue
+            codes = {c.get("code") for c in res.get("code", {}).get("coding", [])}
+            value = res.get("valueQuantity", {}).get("value")
+            if BODY_WEIGHT in codes:
+                plan.patients[subject]["weight_kg"] = value
+            elif kind == "Observation" and res.get("derivedFrom"):
+                source = _ref(res["derivedFrom"][0], "QuestionnaireResponse")
+                if source not in responses:
+                    plan.problems.append(f"{where}: derivedFrom: not a QuestionnaireResponse "
+                                         "of this bundle")
+                elif value != responses[source]:
+                    plan.problems.append(f"{where}: valueQuantity: {value!r} does not match "
+                                         f"the scored response ({responses[source]})")
+            else:
+                plan.problems.append(f"{where}: code: not a body weight or a questionnaire "
+                                     "score equipoise imports")
+        elif kind not in ("Patient",):
+            plan.problems.append(f"{where}: resourceType: {kind!r} is not imported here")
+    return plan
+
+
+def import_bundle(session: Session, clinic_id: str, user_id: str,
+                  bundle: Any) -> list[Patient]:
+    """Check ``bundle`` whole, then write it; the patients imported."""
+    problems = _structure(bundle)
+    if problems:
+        raise BundleError(problems)
+    plan = _check(bundle, session, clinic_id)
+    if plan.problems:
+        raise BundleError(plan.problems)
+    ids: dict[str, Patient] = {}
+    for fid, values in plan.patients.items():
+        p = Patient(clinic_id=clinic_id, mrn=values["mrn"], given_name=values["given_name"],
+                    family_name=values["family_name"],
+                    birth_date=dt.date.fromisoformat(values["birth_date"]), sex=values["sex"],
+                    weight_kg=values["weight_kg"], synthetic=values["synthetic"])
+        session.add(p)
+        ids[fid] = p
+    session.flush()
+    for r in plan.responses:
+        authored = dt.datetime.fromisoformat(str(r["authored"]).replace("Z", "+00:00"))
+        record_response(session, clinic_id, ids[r["subject"]].id, r["instrument"],
+                        r["answers"], source="patient" if r["patient_source"] else "staff",
+                        entered_by=None if r["patient_source"] else user_id,
+                        authored=authored)
+    return list(ids.values())
