@@ -30,6 +30,11 @@ def _fill(site: Site) -> Any:
     link = c.post(f"/api/patients/{pids[1]}/self-report-links",
                   json={"instrument": "gad7"}).json()["path"].removeprefix("/r/")
     site.client().post(f"/api/self-report/{link}", json={"answers": [0, 1, 0, 1, 0, 1, 0]})
+    for number, attended in ((1, "attended"), (2, "no_show"), (3, "cancelled")):
+        r = c.post(f"/api/patients/{pids[0]}/therapy-sessions", json={
+            "on": f"2026-01-{6 + number:02d}", "number": number, "modality": "group",
+            "minutes": 90, "attended": attended})
+        assert r.status_code == 201, r.text
     return c
 
 
@@ -40,6 +45,7 @@ def test_export_import_export_is_identical(site: Site) -> None:
     kinds = [e["resource"]["resourceType"] for e in first["entry"]]
     assert kinds.count("Patient") == 3 and kinds.count("QuestionnaireResponse") == 4
     assert kinds.count("Observation") == 4 + 2               # scores + two body weights
+    assert kinds.count("Procedure") == 3                       # CBT sessions
     assert all(value_set_problems(e["resource"], "x") == [] for e in first["entry"])
     b = site.signed_in("clinician@B")
     assert b.get("/api/fhir/export").json()["entry"] == []   # B starts empty
@@ -74,6 +80,9 @@ def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site)
          "QuestionnaireResponse/", "subject"),
         (_bad(good, "Observation", lambda r: r["valueQuantity"].update(value=3)),
          "Observation/", "valueQuantity"),
+        (_bad(good, "Procedure", lambda r: r.update(status="done")), "Procedure/", "status"),
+        (_bad(good, "Procedure", lambda r: r["extension"][2].update(valueInteger=999)),
+         "Procedure/", "extension"),
     ]
     for bundle, resource, field in cases:
         r = b.post("/api/fhir/import", json=bundle)

@@ -1,5 +1,5 @@
-"""A clinic's patients, questionnaire responses and scored observations as a FHIR R4B
-collection Bundle.
+"""A clinic's patients, questionnaire responses, scored observations and CBT sessions as a
+FHIR R4B collection Bundle.
 
 Resource ids are derived from the content that identifies each resource (record number,
 instrument, time), never from database ids, clinics or users: the same records give the same
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from equipoise.care.instruments import instrument
 from equipoise.clinic.fhir.terminology import (
     BODY_WEIGHT,
+    CBT_CODE,
+    CBT_SYSTEM,
+    EXT,
     LOINC,
     MRN_SYSTEM,
     OBSERVATION_CATEGORY,
@@ -27,6 +30,7 @@ from equipoise.clinic.fhir.terminology import (
 )
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
+from equipoise.clinic.therapy.models import TherapySession
 
 NAMESPACE = uuid.UUID("5a3f0b0e-7c1d-4f5e-9a77-2f6c0d1e9b31")   # equipoise's, fixed
 
@@ -87,6 +91,25 @@ def response_resources(p: Patient, r: QuestionnaireResponse,
     return [qr, obs]
 
 
+def therapy_resource(p: Patient, t: TherapySession) -> dict[str, Any]:
+    """A CBT session as a Procedure: attended is completed; cancelled and no-show are
+    not-done with the reason; number, format and minutes as equipoise extensions."""
+    pid = fhir_id("patient", p.mrn)
+    out: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": fhir_id("cbt", p.mrn, t.on.isoformat(), str(t.number)),
+        "status": "completed" if t.attended == "attended" else "not-done",
+        "code": {"coding": [{"system": CBT_SYSTEM, "code": CBT_CODE,
+                             "display": "Cognitive behavioural therapy session"}]},
+        "subject": {"reference": f"Patient/{pid}"}, "performedDateTime": t.on.isoformat(),
+        "extension": [{"url": EXT + "session-number", "valueInteger": t.number},
+                      {"url": EXT + "format", "valueCode": t.modality},
+                      {"url": EXT + "minutes", "valueInteger": t.minutes}]}
+    if t.attended != "attended":
+        out["statusReason"] = {"text": t.attended}
+    return out
+
+
 def export_bundle(session: Session, clinic_id: str) -> dict[str, Any]:
     """Every patient of the clinic with their questionnaires, as a validated Bundle (JSON)."""
     resources: list[dict[str, Any]] = []
@@ -101,6 +124,10 @@ def export_bundle(session: Session, clinic_id: str) -> dict[str, Any]:
     for r, o in sorted(rows, key=lambda ro: (by_id[ro[0].patient_id].mrn, ro[0].authored,
                                               ro[0].instrument)):
         resources += response_resources(by_id[r.patient_id], r, o)
+    sessions = session.scalars(select(TherapySession).where(
+        TherapySession.clinic_id == clinic_id)).all()
+    for t in sorted(sessions, key=lambda t: (by_id[t.patient_id].mrn, t.on, t.number)):
+        resources.append(therapy_resource(by_id[t.patient_id], t))
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": f"urn:uuid:{res['id']}", "resource": res}
                         for res in resources]}

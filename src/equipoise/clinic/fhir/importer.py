@@ -1,4 +1,5 @@
-"""Import a FHIR R4B Bundle of patients, questionnaire responses and observations into a clinic.
+"""Import a FHIR R4B Bundle of patients, questionnaire responses, observations and CBT sessions
+(Procedure) into a clinic.
 
 All or nothing: the bundle is checked whole first — structure (``fhir.resources``), value sets,
 references, the clinic's own rules (record numbers, scoring) — and any problem rejects it,
@@ -19,12 +20,16 @@ from sqlalchemy.orm import Session
 from equipoise.care.measures import score
 from equipoise.clinic.fhir.terminology import (
     BODY_WEIGHT,
+    CBT_CODE,
+    CBT_SYSTEM,
+    EXT,
     MRN_SYSTEM,
     QUESTIONNAIRE,
     value_set_problems,
 )
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.service import record_response
+from equipoise.clinic.therapy.models import TherapySession
 from equipoise.errors import ClinicError, MeasureError
 
 
@@ -41,6 +46,7 @@ class BundleError(ClinicError):
 class _Plan:
     patients: dict[str, dict[str, Any]] = field(default_factory=dict)     # fhir id -> values
     responses: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -144,9 +150,50 @@ def _check(bundle: dict[str, Any], session: Session, clinic_id: str) -> _Plan:
             else:
                 plan.problems.append(f"{where}: code: not a body weight or a questionnaire "
                                      "score equipoise imports")
+        elif kind == "Procedure":
+            _procedure(res, where, plan)
         elif kind not in ("Patient",):
             plan.problems.append(f"{where}: resourceType: {kind!r} is not imported here")
     return plan
+
+
+ATTENDANCE = ("attended", "cancelled", "no_show")
+FORMATS = ("individual", "group", "digital")
+
+
+def _procedure(res: dict[str, Any], where: str, plan: _Plan) -> None:
+    subject = _ref(res.get("subject"), "Patient")
+    codes = {(c.get("system"), c.get("code")) for c in res.get("code", {}).get("coding", [])}
+    ext = {str(e.get("url", "")).removeprefix(EXT): e for e in res.get("extension", [])}
+    problems = []
+    if subject not in plan.patients:
+        problems.append(f"{where}: subject: not a Patient of this bundle")
+    if (CBT_SYSTEM, CBT_CODE) not in codes:
+        problems.append(f"{where}: code: only CBT sessions ({CBT_SYSTEM}|{CBT_CODE}) are "
+                        "imported")
+    attended = "attended" if res.get("status") == "completed" else \
+        res.get("statusReason", {}).get("text")
+    if attended not in ATTENDANCE:
+        problems.append(f"{where}: statusReason: a session not done needs 'cancelled' or "
+                        "'no_show'")
+    number = ext.get("session-number", {}).get("valueInteger")
+    minutes = ext.get("minutes", {}).get("valueInteger")
+    fmt = ext.get("format", {}).get("valueCode")
+    if not isinstance(number, int) or not 1 <= number <= 500:
+        problems.append(f"{where}: extension: session-number must be 1-500")
+    if not isinstance(minutes, int) or not 1 <= minutes <= 240:
+        problems.append(f"{where}: extension: minutes must be 1-240")
+    if fmt not in FORMATS:
+        problems.append(f"{where}: extension: format must be one of {', '.join(FORMATS)}")
+    try:
+        on = dt.date.fromisoformat(str(res.get("performedDateTime")))
+    except ValueError:
+        problems.append(f"{where}: performedDateTime: must be a date like 2026-01-05")
+        on = None
+    plan.problems += problems
+    if not problems:
+        plan.sessions.append({"subject": subject, "on": on, "number": number,
+                              "modality": fmt, "minutes": minutes, "attended": attended})
 
 
 def import_bundle(session: Session, clinic_id: str, user_id: str,
@@ -173,4 +220,8 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
                         r["answers"], source="patient" if r["patient_source"] else "staff",
                         entered_by=None if r["patient_source"] else user_id,
                         authored=authored)
+    for t in plan.sessions:
+        session.add(TherapySession(clinic_id=clinic_id, patient_id=ids[t.pop("subject")].id,
+                                   therapist_id=user_id, **t))
+    session.flush()
     return list(ids.values())

@@ -15,6 +15,9 @@ VALUE_SETS: dict[str, tuple[str, frozenset[str]]] = {
     "QuestionnaireResponse.status": (
         "http://hl7.org/fhir/ValueSet/questionnaire-answers-status",
         frozenset({"in-progress", "completed", "amended", "entered-in-error", "stopped"})),
+    "Procedure.status": ("http://hl7.org/fhir/ValueSet/event-status", frozenset({
+        "preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
+        "entered-in-error", "unknown"})),
     "Observation.status": ("http://hl7.org/fhir/ValueSet/observation-status", frozenset({
         "registered", "preliminary", "final", "amended", "corrected", "cancelled",
         "entered-in-error", "unknown"})),
@@ -27,6 +30,10 @@ UCUM = "http://unitsofmeasure.org"
 BODY_WEIGHT = "29463-7"                  # LOINC: Body weight
 MRN_SYSTEM = "urn:equipoise:mrn"
 QUESTIONNAIRE = "urn:equipoise:questionnaire:"
+# CBT sessions: a local code (no verified SNOMED CT code was read) and equipoise extensions.
+CBT_SYSTEM = "urn:equipoise:procedure"
+CBT_CODE = "cbt-session"
+EXT = "urn:equipoise:extension:"
 
 
 def value_set_problems(resource: dict[str, Any], where: str) -> list[str]:
