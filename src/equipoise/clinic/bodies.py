@@ -7,12 +7,23 @@ parameter rather than a database error.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _dated(v: dt.date) -> dt.date:
+    if not dt.date(1900, 1, 1) <= v <= dt.date.today() + dt.timedelta(days=366):
+        raise ValueError("must be a date between 1900-01-01 and a year from today")
+    return v
+
+
+# A clinical day: from 1900 to a year ahead (plans and courses may start in the future).
+Day = Annotated[dt.date, AfterValidator(_dated)]
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

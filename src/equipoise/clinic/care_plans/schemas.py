@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from equipoise.clinic.bodies import Body
+from equipoise.clinic.bodies import Body, Day
 
 
 class CarePlanCreate(Body):
@@ -16,19 +16,12 @@ class CarePlanCreate(Body):
                     "prior_treatments, medications, stopped_medications, conditions, vitals, "
                     "preferences, pregnant, breastfeeding, weight_kg); age and sex come from "
                     "the patient record, and weight_kg too when it is left out")
-    start_date: dt.date
-
-    @field_validator("start_date")
-    @classmethod
-    def _dated(cls, v: dt.date) -> dt.date:
-        if not dt.date(1900, 1, 1) <= v <= dt.date.today() + dt.timedelta(days=366):
-            raise ValueError("must be a date between 1900-01-01 and a year from today")
-        return v
+    start_date: Day
 
 
 class CarePlanSummary(BaseModel):
     id: str
-    start_date: dt.date
+    start_date: Day
     recommended: str | None
     created_at: dt.datetime
 

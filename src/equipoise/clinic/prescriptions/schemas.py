@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from equipoise.care.safety import load_rules
-from equipoise.clinic.bodies import Body
+from equipoise.clinic.bodies import Body, Day
 
 CLASSES = ("ssri", "snri")
 # Data-entry limit (an impossible dose), not a clinical threshold: those are the cited rules.
 MAX_MG = 1000.0
-
-
-def _dated(v: dt.date) -> dt.date:
-    if not dt.date(1900, 1, 1) <= v <= dt.date.today() + dt.timedelta(days=366):
-        raise ValueError("must be a date between 1900-01-01 and a year from today")
-    return v
-
-
-Day = Annotated[dt.date, AfterValidator(_dated)]
 
 
 class _Acknowledging(Body):
