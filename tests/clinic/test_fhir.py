@@ -30,6 +30,16 @@ def _fill(site: Site) -> Any:
     link = c.post(f"/api/patients/{pids[1]}/self-report-links",
                   json={"instrument": "gad7"}).json()["path"].removeprefix("/r/")
     site.client().post(f"/api/self-report/{link}", json={"answers": [0, 1, 0, 1, 0, 1, 0]})
+    course = c.post(f"/api/patients/{pids[0]}/medication-courses", json={
+        "drug": "sertraline", "started_on": "2026-01-05", "dose_mg_per_day": 50}).json()
+    c.post(f"/api/medication-courses/{course['id']}/dose-steps",
+           json={"from_date": "2026-01-19", "dose_mg_per_day": 100})
+    c.post(f"/api/medication-courses/{course['id']}/stop",
+           json={"stopped_on": "2026-03-01", "reason": "remission"})
+    acked = c.post(f"/api/patients/{pids[1]}/medication-courses", json={
+        "drug": "citalopram", "started_on": "2026-01-05", "dose_mg_per_day": 60,
+        "acknowledge_rules": ["CITALOPRAM-40"]})
+    assert acked.status_code == 201, acked.text
     for number, attended in ((1, "attended"), (2, "no_show"), (3, "cancelled")):
         r = c.post(f"/api/patients/{pids[0]}/therapy-sessions", json={
             "on": f"2026-01-{6 + number:02d}", "number": number, "modality": "group",
@@ -46,6 +56,7 @@ def test_export_import_export_is_identical(site: Site) -> None:
     assert kinds.count("Patient") == 3 and kinds.count("QuestionnaireResponse") == 4
     assert kinds.count("Observation") == 4 + 2               # scores + two body weights
     assert kinds.count("Procedure") == 3                       # CBT sessions
+    assert kinds.count("MedicationRequest") == 2               # antidepressant courses
     assert all(value_set_problems(e["resource"], "x") == [] for e in first["entry"])
     b = site.signed_in("clinician@B")
     assert b.get("/api/fhir/export").json()["entry"] == []   # B starts empty
@@ -81,6 +92,11 @@ def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site)
         (_bad(good, "Observation", lambda r: r["valueQuantity"].update(value=3)),
          "Observation/", "valueQuantity"),
         (_bad(good, "Procedure", lambda r: r.update(status="done")), "Procedure/", "status"),
+        (_bad(good, "MedicationRequest",
+              lambda r: r["medicationCodeableConcept"].update(text="aspirin")),
+         "MedicationRequest/", "medicationCodeableConcept"),
+        (_bad(good, "MedicationRequest", lambda r: r.update(status="finished")),
+         "MedicationRequest/", "status"),
         (_bad(good, "Procedure", lambda r: r["extension"][2].update(valueInteger=999)),
          "Procedure/", "extension"),
     ]

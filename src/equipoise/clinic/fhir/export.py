@@ -1,5 +1,5 @@
-"""A clinic's patients, questionnaire responses, scored observations and CBT sessions as a
-FHIR R4B collection Bundle.
+"""A clinic's patients, questionnaire responses, scored observations, antidepressant courses
+(MedicationRequest) and CBT sessions (Procedure) as a FHIR R4B collection Bundle.
 
 Resource ids are derived from the content that identifies each resource (record number,
 instrument, time), never from database ids, clinics or users: the same records give the same
@@ -29,6 +29,7 @@ from equipoise.clinic.fhir.terminology import (
     UCUM,
 )
 from equipoise.clinic.patients.models import Patient
+from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
 from equipoise.clinic.therapy.models import TherapySession
 
@@ -110,6 +111,39 @@ def therapy_resource(p: Patient, t: TherapySession) -> dict[str, Any]:
     return out
 
 
+def course_resource(p: Patient, c: MedicationCourse,
+                    steps: list[DoseStep]) -> dict[str, Any]:
+    """An antidepressant course as one MedicationRequest: a dosage instruction per dose step
+    (daily dose from its day to the next step's, or to the stop), acknowledged dose rules as
+    extensions."""
+    pid = fhir_id("patient", p.mrn)
+    dosages = []
+    for k, step in enumerate(steps):
+        end = steps[k + 1].from_date if k + 1 < len(steps) else c.stopped_on
+        period = {"start": step.from_date.isoformat()} | (
+            {"end": end.isoformat()} if end else {})
+        dosage: dict[str, Any] = {
+            "sequence": k + 1,
+            "timing": {"repeat": {"boundsPeriod": period, "frequency": 1, "period": 1,
+                                  "periodUnit": "d"}},
+            "doseAndRate": [{"doseQuantity": {"value": step.dose_mg_per_day, "unit": "mg",
+                                              "system": UCUM, "code": "mg"}}]}
+        if step.acknowledged_rules:
+            dosage["extension"] = [{"url": EXT + "acknowledged-rule", "valueString": rule}
+                                   for rule in step.acknowledged_rules]
+        dosages.append(dosage)
+    out: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": fhir_id("course", p.mrn, c.drug, c.started_on.isoformat()),
+        "status": "stopped" if c.stopped_on else "active", "intent": "order",
+        "medicationCodeableConcept": {"text": c.drug},
+        "subject": {"reference": f"Patient/{pid}"}, "authoredOn": c.started_on.isoformat(),
+        "dosageInstruction": dosages}
+    if c.stopped_on:
+        out["statusReason"] = {"text": c.stop_reason}
+    return out
+
+
 def export_bundle(session: Session, clinic_id: str) -> dict[str, Any]:
     """Every patient of the clinic with their questionnaires, as a validated Bundle (JSON)."""
     resources: list[dict[str, Any]] = []
@@ -124,6 +158,14 @@ def export_bundle(session: Session, clinic_id: str) -> dict[str, Any]:
     for r, o in sorted(rows, key=lambda ro: (by_id[ro[0].patient_id].mrn, ro[0].authored,
                                               ro[0].instrument)):
         resources += response_resources(by_id[r.patient_id], r, o)
+    courses = session.scalars(select(MedicationCourse).where(
+        MedicationCourse.clinic_id == clinic_id)).all()
+    steps: dict[str, list[DoseStep]] = {c.id: [] for c in courses}
+    for step in session.scalars(select(DoseStep).where(DoseStep.clinic_id == clinic_id)
+                                .order_by(DoseStep.from_date)):
+        steps[step.course_id].append(step)
+    for c in sorted(courses, key=lambda c: (by_id[c.patient_id].mrn, c.started_on, c.drug)):
+        resources.append(course_resource(by_id[c.patient_id], c, steps[c.id]))
     sessions = session.scalars(select(TherapySession).where(
         TherapySession.clinic_id == clinic_id)).all()
     for t in sorted(sessions, key=lambda t: (by_id[t.patient_id].mrn, t.on, t.number)):

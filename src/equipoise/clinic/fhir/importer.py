@@ -1,5 +1,5 @@
-"""Import a FHIR R4B Bundle of patients, questionnaire responses, observations and CBT sessions
-(Procedure) into a clinic.
+"""Import a FHIR R4B Bundle of patients, questionnaire responses, observations, antidepressant
+courses (MedicationRequest) and CBT sessions (Procedure) into a clinic.
 
 All or nothing: the bundle is checked whole first — structure (``fhir.resources``), value sets,
 references, the clinic's own rules (record numbers, scoring) — and any problem rejects it,
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.care.measures import score
+from equipoise.care.safety import load_rules
 from equipoise.clinic.fhir.terminology import (
     BODY_WEIGHT,
     CBT_CODE,
@@ -28,6 +29,7 @@ from equipoise.clinic.fhir.terminology import (
     value_set_problems,
 )
 from equipoise.clinic.patients.models import Patient
+from equipoise.clinic.prescriptions import service as prescriptions
 from equipoise.clinic.questionnaires.service import record_response
 from equipoise.clinic.therapy.models import TherapySession
 from equipoise.errors import ClinicError, MeasureError
@@ -47,6 +49,7 @@ class _Plan:
     patients: dict[str, dict[str, Any]] = field(default_factory=dict)     # fhir id -> values
     responses: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    courses: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -152,6 +155,8 @@ def _check(bundle: dict[str, Any], session: Session, clinic_id: str) -> _Plan:
                                      "score equipoise imports")
         elif kind == "Procedure":
             _procedure(res, where, plan)
+        elif kind == "MedicationRequest":
+            _course(res, where, plan)
         elif kind not in ("Patient",):
             plan.problems.append(f"{where}: resourceType: {kind!r} is not imported here")
     return plan
@@ -196,6 +201,46 @@ def _procedure(res: dict[str, Any], where: str, plan: _Plan) -> None:
                               "modality": fmt, "minutes": minutes, "attended": attended})
 
 
+def _course(res: dict[str, Any], where: str, plan: _Plan) -> None:
+    """A course: an SSRI/SNRI of the catalogue, dose steps in date order, each dose either
+    within the cited dose rules or with the fired rules acknowledged (checked on import)."""
+    subject = _ref(res.get("subject"), "Patient")
+    problems = []
+    if subject not in plan.patients:
+        problems.append(f"{where}: subject: not a Patient of this bundle")
+    drug = str(res.get("medicationCodeableConcept", {}).get("text", "")).strip().lower()
+    if load_rules().medications.get(drug) not in ("ssri", "snri"):
+        problems.append(f"{where}: medicationCodeableConcept: {drug!r} is not an SSRI or SNRI "
+                        "of equipoise's catalogue")
+    steps = []
+    for k, d in enumerate(res.get("dosageInstruction", [])):
+        period = d.get("timing", {}).get("repeat", {}).get("boundsPeriod", {})
+        dose = (d.get("doseAndRate") or [{}])[0].get("doseQuantity", {})
+        try:
+            start = dt.date.fromisoformat(str(period.get("start")))
+        except ValueError:
+            problems.append(f"{where}: dosageInstruction[{k}]: timing needs a start date")
+            continue
+        value = dose.get("value")
+        if dose.get("code") != "mg" or not isinstance(value, int | float) or value <= 0:
+            problems.append(f"{where}: dosageInstruction[{k}]: doseQuantity must be mg above 0")
+            continue
+        acks = [str(e.get("valueString")) for e in d.get("extension", [])
+                if e.get("url") == EXT + "acknowledged-rule"]
+        steps.append((start, float(value), acks, period.get("end")))
+    if not steps:
+        problems.append(f"{where}: dosageInstruction: needs at least one dose")
+    elif [s[0] for s in steps] != sorted({s[0] for s in steps}):
+        problems.append(f"{where}: dosageInstruction: doses must start on increasing days")
+    plan.problems += problems
+    if not problems:
+        stopped = res.get("status") == "stopped"
+        plan.courses.append({
+            "subject": subject, "drug": drug, "steps": steps,
+            "stopped_on": steps[-1][3] if stopped else None,
+            "reason": res.get("statusReason", {}).get("text", "") if stopped else ""})
+
+
 def import_bundle(session: Session, clinic_id: str, user_id: str,
                   bundle: Any) -> list[Patient]:
     """Check ``bundle`` whole, then write it; the patients imported."""
@@ -220,6 +265,16 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
                         r["answers"], source="patient" if r["patient_source"] else "staff",
                         entered_by=None if r["patient_source"] else user_id,
                         authored=authored)
+    for c in plan.courses:
+        patient = ids[c["subject"]]
+        start, dose, acks, _ = c["steps"][0]
+        course, _, _ = prescriptions.create(session, patient, c["drug"], start, dose, acks,
+                                            user_id)
+        for start, dose, acks, _ in c["steps"][1:]:
+            prescriptions.add_step(session, course, patient, start, dose, acks, user_id)
+        if c["stopped_on"]:
+            prescriptions.stop(session, course, dt.date.fromisoformat(c["stopped_on"]),
+                               c["reason"] or "imported")
     for t in plan.sessions:
         session.add(TherapySession(clinic_id=clinic_id, patient_id=ids[t.pop("subject")].id,
                                    therapist_id=user_id, **t))

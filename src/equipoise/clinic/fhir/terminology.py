@@ -18,6 +18,14 @@ VALUE_SETS: dict[str, tuple[str, frozenset[str]]] = {
     "Procedure.status": ("http://hl7.org/fhir/ValueSet/event-status", frozenset({
         "preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
         "entered-in-error", "unknown"})),
+    "MedicationRequest.status": ("http://hl7.org/fhir/ValueSet/medicationrequest-status",
+                                 frozenset({"active", "on-hold", "cancelled", "completed",
+                                            "entered-in-error", "stopped", "draft",
+                                            "unknown"})),
+    "MedicationRequest.intent": ("http://hl7.org/fhir/ValueSet/medicationrequest-intent",
+                                 frozenset({"proposal", "plan", "order", "original-order",
+                                            "reflex-order", "filler-order", "instance-order",
+                                            "option"})),
     "Observation.status": ("http://hl7.org/fhir/ValueSet/observation-status", frozenset({
         "registered", "preliminary", "final", "amended", "corrected", "cancelled",
         "entered-in-error", "unknown"})),
