@@ -7,7 +7,6 @@ SQLite in the user's data directory.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,6 @@ class Settings:
     setup_link_hours: int = 24
     # Times typed into forms without a zone are read in this zone (IANA name).
     timezone: str = "UTC"
-    secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -17,7 +17,7 @@ from equipoise.clinic.infusions.models import Infusion, VitalSign
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
 
-SEVERITY_ORDER = {"urgent": 0, "action": 1, "info": 2}
+SEVERITY_ORDER = {name: k for k, name in enumerate(rules.SEVERITIES)}   # urgent first
 
 
 def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
