@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equipoise.care.outcomes import wilson
+from equipoise.care.outcomes import (
+    Expectation,
+    PatientOutcome,
+    by,
+    group,
+    modality,
+    quarter,
+    summarise,
+    wilson,
+)
 from equipoise.errors import MeasureError
 
 
@@ -38,3 +48,86 @@ def test_the_interval_holds_the_share_and_narrows_with_more_patients(case: tuple
     assert 0 <= p.low <= p.share <= p.high <= 1
     bigger = wilson(events * 4, n * 4)
     assert bigger.high - bigger.low <= p.high - p.low + 1e-12
+
+
+# --- one patient's course -------------------------------------------------------------------
+
+START = dt.date(2026, 1, 5)
+
+
+def _day(n: int) -> dt.date:
+    return START + dt.timedelta(days=n)
+
+
+def test_baseline_is_the_latest_gad7_in_the_28_days_up_to_the_start() -> None:
+    out = summarise(received=["ssri"], clinician="c", start=START,
+                    gad7=[(_day(-29), 20), (_day(-28), 16), (_day(0), 14), (_day(84), 7)])
+    assert out.baseline == 14 and out.week12 == 7 and out.response_week12 is True
+    old = summarise(received=["ssri"], clinician="c", start=START,
+                    gad7=[(_day(-29), 20), (_day(84), 7)])
+    assert old.baseline is None and old.response_week12 is None      # not evaluable
+
+
+def test_week12_is_the_score_nearest_day_84_within_days_70_to_98() -> None:
+    def week12(days: list[int]) -> float | None:
+        series = [(_day(0), 16.0)] + [(_day(d), d / 10) for d in days]    # score tells the day
+        out = summarise(received=["cbt"], clinician="c", start=START, gad7=series).week12
+        return None if out is None else round(out * 10)
+    assert week12([69, 99]) is None                      # both outside the window
+    assert week12([70]) == 70 and week12([98]) == 98     # the edges are inside
+    assert week12([80, 90]) == 80                         # 4 days off beats 6
+    assert week12([81, 87]) == 81                         # a tie goes to the earlier
+
+
+def test_response_is_a_50_percent_reduction_and_relapse_follows_the_rule() -> None:
+    # baseline 16: 8 is a 50% reduction (response), 9 is not.
+    def at12(score: float) -> bool | None:
+        return summarise(received=["ketamine"], clinician="c", start=START,
+                         gad7=[(_day(0), 16), (_day(84), score)]).response_week12
+    assert at12(8) is True and at12(9) is False
+    out = summarise(received=["ketamine"], clinician="c", start=START, gad7=[
+        (_day(0), 16), (_day(1), 12), (_day(7), 8), (_day(14), 10), (_day(21), 11),
+        (_day(84), 6)])
+    # first response on day 7; 10 and 11 on two measures in a row reach the relapse threshold
+    assert out.days_to_response == 7 and out.relapsed is True and out.follow_up_days == 84
+    never = summarise(received=["ketamine"], clinician="c", start=START,
+                      gad7=[(_day(0), 16), (_day(84), 12)])
+    assert never.days_to_response is None and never.relapsed is None
+
+
+def test_modality_is_the_received_treatments_in_a_fixed_order() -> None:
+    assert modality(["cbt", "ketamine"]) == "ketamine+cbt"
+    assert modality(["ssri", "ssri"]) == "ssri" and modality([]) == ""
+    with pytest.raises(MeasureError, match="unknown"):
+        modality(["esketamine"])
+    assert quarter(dt.date(2026, 3, 31)) == "2026-Q1" and quarter(dt.date(2026, 4, 1)) == \
+        "2026-Q2"
+
+
+def test_a_group_by_hand() -> None:
+    def row(mod: str, resp: bool | None, days: int | None, relapsed: bool | None,
+            week12: float | None, ae: int = 0, exp: Expectation | None = None
+            ) -> PatientOutcome:
+        return PatientOutcome(mod, "c", "2026-Q1", 16, week12, resp, days, relapsed, 90, ae,
+                              exp)
+    rows = [row("ketamine", True, 1, False, 4, 1, Expectation(0.5, 0.3, 0.7)),
+            row("ketamine", True, 3, True, 7, 0, Expectation(0.3, 0.1, 0.5)),
+            row("ketamine", False, None, None, 12, 2, Expectation(0.4, 0.2, 0.6)),
+            row("ketamine", None, 2, False, None, 0, Expectation(0.9, 0.8, 1.0)),
+            row("ssri", False, None, None, 14)]
+    g = group("ketamine", rows[:4], remission_at_or_below=4)
+    # evaluable: 3; in response at week 12: 2 of 3; remission (<= 4): 1 of 3
+    assert (g.patients, g.evaluable) == (4, 3)
+    assert g.response == wilson(2, 3) and g.remission == wilson(1, 3)
+    # days to first response 1, 2, 3 -> median 2; durable: 2 of the 3 responders
+    assert g.responders == 3 and g.median_days_to_response == 2
+    assert g.durable == wilson(2, 3)
+    assert g.adverse == wilson(2, 4)                        # patients with >= 1 event
+    # expectation: the evaluable only (the fourth patient has no week-12 score)
+    assert g.expected_n == 3 and g.expected is not None
+    assert math.isclose(g.expected.share, 0.4) and math.isclose(g.expected.low or 0, 0.2)
+    assert math.isclose(g.expected.high or 0, 0.6)
+    assert group("x", rows[:2]).median_days_to_response == 2.0      # even count: mean of two
+    ssri = group("ssri", rows[4:])
+    assert ssri.adverse is None and ssri.remission is None and ssri.expected is None
+    assert [x.label for x in by(rows, lambda r: r.modality)] == ["ketamine", "ssri"]

@@ -1,6 +1,12 @@
 """Observed outcomes of a group of patients, with intervals: the arithmetic behind the clinic's
 outcome dashboards.
 
+``summarise`` turns one patient's treatments and GAD-7 series into a ``PatientOutcome`` (no
+identifiers, no dates but the start quarter); ``group`` and ``by`` summarise patients by
+modality, clinician or quarter: response at week 12, remission (with the clinic's cut-off),
+median days to first response, durability (responders without relapse) and adverse events,
+each share with its Wilson interval, beside the mean of the same patients' plan expectations.
+
 References
 ----------
 Wilson EB. Probable inference, the law of succession, and statistical inference. J Am Stat
@@ -9,9 +15,12 @@ Assoc 1927;22:209-212 (the score interval for a proportion).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from equipoise.care.measures import RelapseRule, assess_change, check_relapse
 from equipoise.errors import MeasureError
 
 Z95 = 1.959963984540054          # the standard normal's 97.5th percentile
@@ -42,3 +51,167 @@ def wilson(events: int, n: int, z: float = Z95) -> Proportion:
     low = 0.0 if events == 0 else max(0.0, centre - half)
     high = 1.0 if events == n else min(1.0, centre + half)
     return Proportion(events, n, low, high)
+
+
+# --- one patient's observed course, summarised ------------------------------------------------
+#
+# Design rules (equipoise's, not published standards; the dashboard says so):
+# - the course starts on the first treatment day (infusion given, antidepressant started, CBT
+#   session attended); the modality is every treatment received, joined with "+";
+# - the baseline is the latest GAD-7 in the 28 days up to and including the start;
+# - "week 12" is the GAD-7 closest to day 84 within days 70-98 (the evidence's response rates
+#   and the plan's expectation are read at week 12; ties go to the earlier measurement);
+# - response is the instrument's cited rule (``care.measures.assess_change``), relapse the
+#   configurable ``RelapseRule``, remission only with a cut-off the clinic gives (GAD-7 has no
+#   sourced remission cut-off).
+
+BASELINE_DAYS = 28
+WEEK12_DAY, WEEK12_WINDOW = 84, (70, 98)
+TREATMENTS = ("ketamine", "ssri", "cbt")          # ssri: an SSRI or SNRI course
+# The planner option whose expected course matches a received combination.
+PLAN_OPTION = {"ketamine": "ketamine_iv", "ssri": "ssri", "cbt": "cbt", "ssri+cbt": "ssri+cbt",
+               "ketamine+ssri": "ketamine-bridge", "ketamine+cbt": "ketamine+cbt"}
+DESIGN_NOTE = ("course start = first treatment day; baseline = latest GAD-7 in the 28 days "
+               "up to the start; week 12 = the GAD-7 nearest day 84 within days 70-98; "
+               "response = >= 50% reduction from baseline (cited GAD-7 rule); relapse = the "
+               "clinic's relapse rule; equipoise's design, not a published standard")
+
+
+def modality(received: Iterable[str]) -> str:
+    """The received treatments in a fixed order, joined with "+" ("" for none)."""
+    got = set(received)
+    unknown = got - set(TREATMENTS)
+    if unknown:
+        raise MeasureError(f"unknown treatment(s) {sorted(unknown)}; known: {TREATMENTS}")
+    return "+".join(t for t in TREATMENTS if t in got)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The plan's simulated share in response or remission at week 12, with its interval over
+    parameter draws (None where the stored plan predates the interval)."""
+
+    share: float
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class PatientOutcome:
+    """One patient's observed outcome, without identifiers or dates (only the start quarter)."""
+
+    modality: str
+    clinician: str
+    start_quarter: str | None
+    baseline: float | None
+    week12: float | None
+    response_week12: bool | None         # None: not evaluable (no baseline or no week-12 score)
+    days_to_response: int | None         # first response after the start
+    relapsed: bool | None                # None unless the patient responded
+    follow_up_days: int | None
+    adverse_events: int
+    expected: Expectation | None
+
+
+def quarter(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def summarise(*, received: Iterable[str], clinician: str, start: dt.date | None,
+              gad7: Sequence[tuple[dt.date, float]], adverse_events: int = 0,
+              expected: Expectation | None = None,
+              relapse_rule: RelapseRule | None = None) -> PatientOutcome:
+    """A patient's outcome from their treatments, course start and GAD-7 series (by date)."""
+    kind = modality(received)
+    if start is None:
+        return PatientOutcome(kind, clinician, None, None, None, None, None, None, None,
+                              adverse_events, expected)
+    series = sorted(gad7, key=lambda ds: ds[0])
+    before = [s for d, s in series if 0 <= (start - d).days <= BASELINE_DAYS]
+    after = [((d - start).days, s) for d, s in series if d > start]
+    baseline = before[-1] if before else None
+    follow = after[-1][0] if after else None
+    if baseline is None or baseline <= 0:
+        return PatientOutcome(kind, clinician, quarter(start), baseline, None, None, None,
+                              None, follow, adverse_events, expected)
+    lo, hi = WEEK12_WINDOW
+    window = [(abs(day - WEEK12_DAY), day, s) for day, s in after if lo <= day <= hi]
+    week12 = min(window)[2] if window else None
+    response = None if week12 is None else bool(assess_change("gad7", baseline,
+                                                              week12).response)
+    first = next((day for day, s in after if assess_change("gad7", baseline, s).response),
+                 None)
+    relapsed = None
+    if first is not None:
+        check = check_relapse("gad7", baseline, [s for _, s in after], relapse_rule)
+        relapsed = check.relapse_at is not None
+    return PatientOutcome(kind, clinician, quarter(start), baseline, week12, response, first,
+                          relapsed, follow, adverse_events, expected)
+
+
+# --- a group of patients ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """Observed outcomes of a group against the plans' expectation for the same patients."""
+
+    label: str
+    patients: int
+    evaluable: int
+    response: Proportion | None              # in response at week 12, of the evaluable
+    remission: Proportion | None             # at or below the clinic's cut-off at week 12
+    responders: int                          # responded at any time after the start
+    median_days_to_response: float | None
+    durable: Proportion | None               # responders without relapse
+    adverse: Proportion | None               # >= 1 adverse event (groups given ketamine)
+    expected: Expectation | None             # mean over the evaluable with an expectation
+    expected_n: int
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def group(label: str, rows: Sequence[PatientOutcome], *,
+          remission_at_or_below: float | None = None) -> GroupOutcome:
+    """Summarise ``rows`` (see ``GroupOutcome``); every share has its Wilson interval."""
+    evaluable = [r for r in rows if r.response_week12 is not None]
+    response = wilson(sum(bool(r.response_week12) for r in evaluable), len(evaluable)) \
+        if evaluable else None
+    remission = None
+    if remission_at_or_below is not None and evaluable:
+        remission = wilson(sum(r.week12 is not None and r.week12 <= remission_at_or_below
+                               for r in evaluable), len(evaluable))
+    days = sorted(r.days_to_response for r in rows if r.days_to_response is not None)
+    median = None
+    if days:
+        mid = len(days) // 2
+        median = float(days[mid]) if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+    responders = [r for r in rows if r.relapsed is not None]
+    durable = wilson(sum(not r.relapsed for r in responders), len(responders)) \
+        if responders else None
+    given = [r for r in rows if "ketamine" in r.modality.split("+")]
+    adverse = wilson(sum(r.adverse_events > 0 for r in given), len(given)) if given else None
+    exp = [r.expected for r in evaluable if r.expected is not None]
+    expected = None
+    if exp:
+        lows = [e.low for e in exp if e.low is not None]
+        highs = [e.high for e in exp if e.high is not None]
+        whole = len(lows) == len(highs) == len(exp)
+        expected = Expectation(_mean([e.share for e in exp]),
+                               _mean(lows) if whole else None, _mean(highs) if whole else None)
+    return GroupOutcome(label, len(rows), len(evaluable), response, remission, len(days),
+                        median, durable, adverse, expected, len(exp))
+
+
+def by(rows: Sequence[PatientOutcome], key: Callable[[PatientOutcome], str | None], *,
+       remission_at_or_below: float | None = None) -> list[GroupOutcome]:
+    """``group`` for each value of ``key`` (rows whose key is None or "" are left out), in
+    order of the key."""
+    groups: dict[str, list[PatientOutcome]] = {}
+    for r in rows:
+        k = key(r)
+        if k:
+            groups.setdefault(k, []).append(r)
+    return [group(k, groups[k], remission_at_or_below=remission_at_or_below)
+            for k in sorted(groups)]

@@ -167,6 +167,11 @@ def _expected(profile: Profile, options: Sequence[str], *, draws: int, patients:
             "gad7_low": [round(float(x), 2) for x in np.percentile(track, 2.5, axis=0)],
             "gad7_high": [round(float(x), 2) for x in np.percentile(track, 97.5, axis=0)],
             f"response_or_remission_week_{week}": round(float(better[:, week].mean()), 3),
+            # its 2.5-97.5% interval over parameter draws (the outcome dashboards' band)
+            f"response_or_remission_week_{week}_low":
+                round(float(np.percentile(better[:, week], 2.5)), 3),
+            f"response_or_remission_week_{week}_high":
+                round(float(np.percentile(better[:, week], 97.5)), 3),
         }
     return out
 
