@@ -34,4 +34,6 @@ def test_the_demo_loads_a_marked_synthetic_clinic_its_users_can_use(database_url
         assert r.status_code == 201
         listed = c.get("/api/patients").json()
         assert len(listed) == 12 and all(p["synthetic"] for p in listed)
+        board = c.get("/api/outcomes").json()        # every patient summarised
+        assert board["patients"] == 12 and board["treated"] > 0
     app.state.engine.dispose()

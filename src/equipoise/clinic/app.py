@@ -20,6 +20,8 @@ from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.deps import audit_refusal
 from equipoise.clinic.fhir.router import router as fhir
 from equipoise.clinic.infusions.router import router as infusions
+from equipoise.clinic.outcomes.router import router as outcomes
+from equipoise.clinic.pages.outcomes import router as outcome_pages
 from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
 from equipoise.clinic.pages.router import router as pages
 from equipoise.clinic.patients.router import router as patients
@@ -109,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(SignInRequiredError,
                               lambda _r, _e: RedirectResponse("/login", status_code=303))
     for router in (accounts, patients, care_plans, infusions, prescriptions, therapy,
-                   questionnaires, self_report, alerts, fhir, pages):
+                   questionnaires, self_report, alerts, outcomes, fhir, pages, outcome_pages):
         app.include_router(router)
     return app
 

@@ -18,6 +18,7 @@ from equipoise.care.measures import score
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.db import make_engine, session_factory, transaction
 from equipoise.clinic.infusions.models import Infusion, VitalSign
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -186,6 +187,7 @@ def load_demo(settings: Settings, *, patients: int = 300, months: int = 6,
                             heart_rate=round(float(rng.normal(74, 6))), spo2=98.0,
                             action="continue", reasons=[], recorded_by=users["nurse"].id))
                     n_inf += 1
+        outcomes.refresh_all(session, clinic.id)        # the dashboard's per-patient rows
         name = clinic.name
     engine.dispose()
     return DemoSummary(name, patients, n_q, n_inf, passwords)

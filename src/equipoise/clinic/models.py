@@ -13,6 +13,7 @@ from equipoise.clinic.audit.models import AuditEvent
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import Base
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion, VitalSign
+from equipoise.clinic.outcomes.models import OutcomeRecord
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
 from equipoise.clinic.questionnaires.models import (
@@ -36,6 +37,7 @@ __all__ = [
     "LoginSession",
     "MedicationCourse",
     "Observation",
+    "OutcomeRecord",
     "Patient",
     "QuestionnaireResponse",
     "SelfReportLink",

@@ -17,7 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 ROLES = ("admin", "clinician", "nurse", "researcher")
 
-# Permissions, "area:verb". Researchers see de-identified data only (research:read).
+# Permissions, "area:verb". Researchers see de-identified data only (research:read) and the
+# aggregated outcome dashboard (outcomes:read).
 PERMISSIONS = (
     "patients:read", "patients:write",
     "plans:read", "plans:write",
@@ -25,11 +26,11 @@ PERMISSIONS = (
     "medications:read", "medications:write",
     "therapy:read", "therapy:write",
     "questionnaires:read", "questionnaires:write", "links:create",
-    "research:read",
+    "research:read", "outcomes:read",
     "users:admin", "clinic:admin", "audit:read",
 )
 _CLINICAL_READ = ("patients:read", "plans:read", "infusions:read", "medications:read",
-                  "therapy:read", "questionnaires:read")
+                  "therapy:read", "questionnaires:read", "outcomes:read")
 ROLE_GRANTS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users:admin", "clinic:admin", "audit:read", *_CLINICAL_READ}),
     "clinician": frozenset({*_CLINICAL_READ, "patients:write", "plans:write",
@@ -37,7 +38,7 @@ ROLE_GRANTS: dict[str, frozenset[str]] = {
                             "therapy:write", "questionnaires:write", "links:create"}),
     "nurse": frozenset({*_CLINICAL_READ, "infusions:write", "infusions:sign",
                         "questionnaires:write", "links:create"}),
-    "researcher": frozenset({"research:read"}),
+    "researcher": frozenset({"research:read", "outcomes:read"}),
 }
 
 _hasher = PasswordHasher()

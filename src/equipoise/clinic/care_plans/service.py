@@ -20,6 +20,7 @@ from equipoise.care.safety import VitalLimits
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import owned
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.errors import ClinicError, FileProblem, ModelError, ModelFileError
@@ -91,4 +92,5 @@ def create(session: Session, patient: Patient, given: dict[str, Any], start: dt.
                        created_by=user_id)
     session.add(r)
     session.flush()
+    outcomes.refresh(session, patient)
     return r

@@ -27,6 +27,7 @@ from equipoise.clinic.infusions.schemas import (
     InfusionCreate,
     VitalsIn,
 )
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.clinic.questionnaires.service import record_response
@@ -143,6 +144,8 @@ def start(session: Session, inf: Infusion, at: dt.datetime | None) -> None:
                           status=409)
     inf.started_at = _when(at, "at")
     inf.status = "in_progress"
+    session.flush()
+    outcomes.refresh_patient(session, inf.patient_id)
 
 
 def end(inf: Infusion, at: dt.datetime | None) -> None:
@@ -207,6 +210,7 @@ def add_event(session: Session, inf: Infusion, body: AdverseEventIn,
                      recorded_by=user_id)
     session.add(e)
     session.flush()
+    outcomes.refresh_patient(session, inf.patient_id)
     return e
 
 

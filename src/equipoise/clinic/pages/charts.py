@@ -100,3 +100,51 @@ def trajectory_chart(observed: Sequence[tuple[dt.date, float]],
                'plan; dashed: expected mean; ticks: infusions, dose changes, CBT</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+Interval = tuple[float, float | None, float | None]        # share, low, high (0-1)
+
+
+def interval_chart(rows: Sequence[tuple[str, Interval | None, Interval | None]], *,
+                   title: str) -> str:
+    """One row per group: the observed share (dot, whisker: its interval) above the expected
+    share (diamond, whisker: its interval), on a 0-100% axis; empty if there are no rows."""
+    if not rows:
+        return ""
+    left, step = 170, 34
+    height = PAD + step * len(rows) + 40
+    ax, bx = _scale(0.0, 1.0, W - left + PAD, False)
+
+    def x(v: float) -> float:
+        return left - PAD + ax * v + bx
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" role="img" '
+           f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+           f'<text x="4" y="14" font-size="12">{escape(title)}</text>']
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{PAD - 8}" '
+                   f'y2="{height - 30}" stroke="#e3e8ef"/><text x="{x(tick) - 10:.1f}" '
+                   f'y="{height - 16}" font-size="10">{tick:.0%}</text>')
+    for k, (label, observed, expected) in enumerate(rows):
+        y0 = PAD + step * k
+        out.append(f'<text x="4" y="{y0 + 12}" font-size="11">{escape(label)}</text>')
+        for dy, value, kind, colour in ((6, observed, "observed", COLOURS[0]),
+                                        (18, expected, "expected", COLOURS[2])):
+            if value is None:
+                continue
+            share, low, high = value
+            if low is not None and high is not None:
+                out.append(f'<line class="{kind}-interval" x1="{x(low):.1f}" '
+                           f'x2="{x(high):.1f}" y1="{y0 + dy}" y2="{y0 + dy}" '
+                           f'stroke="{colour}" stroke-width="2"/>')
+            text = f"{kind} {share:.0%}" + (f" ({low:.0%}-{high:.0%})"
+                                             if low is not None and high is not None else "")
+            shape = (f'<circle cx="{x(share):.1f}" cy="{y0 + dy}" r="4"' if kind == "observed"
+                     else f'<rect x="{x(share) - 4:.1f}" y="{y0 + dy - 4}" width="8" '
+                          f'height="8" transform="rotate(45 {x(share):.1f} {y0 + dy})"')
+            out.append(f'{shape} class="{kind}" fill="{colour}"><title>{escape(label)}: '
+                       f'{text}</title>{"</circle>" if kind == "observed" else "</rect>"}')
+    out.append(f'<text x="{left - PAD}" y="{height - 2}" font-size="11">dot: observed in '
+               'the clinic (95% Wilson interval); diamond: expected from the plans</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from equipoise.care.profile import Medication, Profile
 from equipoise.care.safety import load_rules, screen
 from equipoise.clinic.db import owned
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.service import age
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
@@ -118,6 +119,7 @@ def create(session: Session, patient: Patient, drug: str, started_on: dt.date, d
                     dose_mg_per_day=dose, acknowledged_rules=fired, created_by=user_id)
     session.add(step)
     session.flush()
+    outcomes.refresh(session, patient)
     return course, step, fired
 
 

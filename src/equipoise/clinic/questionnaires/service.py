@@ -13,6 +13,7 @@ from equipoise.care.instruments import instrument
 from equipoise.care.measures import Answers, score
 from equipoise.clinic.db import recorded_time, utcnow
 from equipoise.clinic.infusions.models import Infusion
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.questionnaires.models import (
     Observation,
     QuestionnaireResponse,
@@ -65,6 +66,7 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
                       effective=when, flags=[dataclasses.asdict(f) for f in result.flags])
     session.add(obs)
     session.flush()
+    outcomes.refresh_patient(session, patient_id)
     return response, obs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.therapy.models import TherapySession
 
@@ -15,6 +16,7 @@ def create(session: Session, patient: Patient, therapist_id: str,
                        therapist_id=therapist_id, **values)
     session.add(s)
     session.flush()
+    outcomes.refresh(session, patient)
     return s
 
 
