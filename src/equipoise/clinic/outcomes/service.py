@@ -117,17 +117,22 @@ def refresh_all(session: Session, clinic_id: str) -> int:
 
 
 def stored(session: Session, clinic_id: str) -> list[rules.PatientOutcome]:
-    """Every stored summary of the clinic, clinicians by display name."""
+    """Every stored summary of the clinic, clinicians by display name (plain column rows, not
+    ORM objects: a dashboard over 10,000 patients reads them on every request)."""
     names: dict[str, str] = dict(session.execute(
         select(User.id, User.display_name).where(User.clinic_id == clinic_id)).all())
+    t = OutcomeRecord.__table__.c
+    rows = session.connection().execute(select(
+        t.modality, t.clinician_id, t.start_quarter, t.baseline, t.week12, t.response_week12,
+        t.days_to_response, t.relapsed, t.follow_up_days, t.adverse_events, t.expected,
+        t.expected_low, t.expected_high).where(t.clinic_id == clinic_id))
     out = []
-    for r in session.scalars(select(OutcomeRecord).where(OutcomeRecord.clinic_id == clinic_id)):
-        who = names.get(r.clinician_id or "", "") or "(no clinician recorded)"
-        expected = None if r.expected is None else rules.Expectation(
-            r.expected, r.expected_low, r.expected_high)
+    for (modality, clinician, quarter, baseline, week12, response, days, relapsed, follow,
+         events, share, low, high) in rows:
         out.append(rules.PatientOutcome(
-            r.modality, who, r.start_quarter, r.baseline, r.week12, r.response_week12,
-            r.days_to_response, r.relapsed, r.follow_up_days, r.adverse_events, expected))
+            modality, names.get(clinician or "", "") or "(no clinician recorded)", quarter,
+            baseline, week12, response, days, relapsed, follow, events,
+            None if share is None else rules.Expectation(share, low, high)))
     return out
 
 
