@@ -227,3 +227,31 @@ def test_the_outcomes_page_draws_the_charts_and_tables(site: Site) -> None:
     assert "No GAD-7 remission cut-off is sourced" in html
     assert site.signed_in("researcher@A").get("/outcomes").status_code == 200
     assert PATIENT["family_name"] not in site.signed_in("researcher@A").get("/outcomes").text
+
+
+def test_the_clinics_relapse_rule_drives_alerts_and_outcomes(site: Site) -> None:
+    doc = site.signed_in("clinician@A")
+    pid = doc.post("/api/patients", json=PATIENT).json()["id"]
+    _gad7(doc, pid, JAN5, 0, 16)
+    doc.post(f"/api/patients/{pid}/therapy-sessions", json={
+        "on": str(JAN5), "number": 1, "modality": "individual", "minutes": 50,
+        "attended": "attended"})
+    _gad7(doc, pid, JAN5, 14, 6)            # response
+    _gad7(doc, pid, JAN5, 28, 9)            # 3 above the low: below the default's 10 and MCID 4
+    kinds = [a["kind"] for a in doc.get(f"/api/patients/{pid}/alerts").json()]
+    assert "relapse" not in kinds
+    with site.session() as s:
+        assert s.scalars(select(OutcomeRecord)).one().relapsed is False
+    # the clinic's own rule: a rise of 3 on a single measure; saving it re-summarises
+    r = site.signed_in("admin@A").put("/api/clinic/protocol", json={
+        "basis": "relapse protocol v1", "relapse_rise": 3, "relapse_consecutive": 1})
+    assert r.status_code == 200, r.text
+    with site.session() as s:
+        assert s.scalars(select(OutcomeRecord)).one().relapsed is True
+    _gad7(doc, pid, JAN5, 35, 9)             # the next questionnaire recomputes the alerts
+    relapse = [a for a in doc.get(f"/api/patients/{pid}/alerts").json()
+               if a["kind"] == "relapse"]
+    assert len(relapse) == 1 and "relapse protocol v1" in relapse[0]["basis"]
+    bad = site.signed_in("admin@A").put("/api/clinic/protocol", json={
+        "basis": "x", "relapse_consecutive": 0})
+    assert bad.status_code == 422 and "relapse_consecutive" in bad.text

@@ -58,4 +58,11 @@ class ProtocolUpdate(Body):
     stop_spo2_below: float | None = Field(default=None, gt=50, le=100)
     mg_per_kg: float | None = Field(default=None, gt=0, le=2)
     cap_mg: float | None = Field(default=None, gt=0, le=500)
+    # The relapse-after-response rule (care.measures.RelapseRule) on GAD-7: a rise of at
+    # least ``relapse_rise`` points above the post-response low, or a score of at least
+    # ``relapse_threshold``, on ``relapse_consecutive`` measures in a row. Unset: the design
+    # default (rise = the GAD-7 MCID, threshold 10, 2 in a row).
+    relapse_rise: float | None = Field(default=None, gt=0, le=21)
+    relapse_threshold: float | None = Field(default=None, gt=0, le=21)
+    relapse_consecutive: int | None = Field(default=None, ge=1, le=6)
     basis: str = Field(min_length=1, max_length=500)

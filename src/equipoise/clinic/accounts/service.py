@@ -18,7 +18,9 @@ from equipoise.clinic.accounts.models import (
     User,
 )
 from equipoise.clinic.accounts.schemas import ProtocolUpdate
+from equipoise.clinic.alerts.service import RELAPSE_FIELDS
 from equipoise.clinic.db import utcnow
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.security import (
     burn_time,
     digest,
@@ -167,5 +169,9 @@ def set_protocol(session: Session, clinic_id: str, values: dict[str, object]) ->
         raise ClinicError(str(exc), field="protocol") from exc
     clinic = session.get(Clinic, clinic_id)
     assert clinic is not None
+    before = {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}
     clinic.protocol = {k: v for k, v in values.items() if v is not None}
+    if before != {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}:
+        session.flush()
+        outcomes.refresh_all(session, clinic_id)      # relapse is part of every summary
     return clinic

@@ -4,12 +4,15 @@ once each (by key); the clinic's worklist is every alert not yet acknowledged.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equipoise.care import alerts as rules
+from equipoise.care.measures import RelapseRule
+from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import owned, utcnow
@@ -18,6 +21,20 @@ from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
 
 SEVERITY_ORDER = {name: k for k, name in enumerate(rules.SEVERITIES)}   # urgent first
+RELAPSE_FIELDS = ("relapse_rise", "relapse_threshold", "relapse_consecutive")
+
+
+def relapse_rule(protocol: Mapping[str, Any]) -> RelapseRule:
+    """The clinic's relapse rule: its protocol's settings over the design default."""
+    default = RelapseRule()
+    if not any(protocol.get(k) is not None for k in RELAPSE_FIELDS):
+        return default
+    return RelapseRule(
+        rise=protocol.get("relapse_rise"),
+        threshold=protocol.get("relapse_threshold", default.threshold),
+        consecutive=int(protocol.get("relapse_consecutive") or default.consecutive),
+        basis=f"the clinic's protocol ({protocol.get('basis', 'unnamed')}); the default is "
+              f"the {default.basis}")
 
 
 def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
@@ -26,6 +43,11 @@ def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
         return None
     return rules.ExpectedBand(tuple(track["weeks"]), tuple(track["gad7_low"]),
                               tuple(track["gad7_high"]))
+
+
+def _protocol(session: Session, patient: Patient) -> dict[str, Any]:
+    clinic = session.get(Clinic, patient.clinic_id)
+    return dict(clinic.protocol) if clinic is not None else {}
 
 
 def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:
@@ -53,7 +75,8 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
             if baseline:
                 out += rules.milestones(name, float(baseline), after)
                 if name == "gad7":
-                    found = rules.relapse(name, float(baseline), after)
+                    found = rules.relapse(name, float(baseline), after,
+                                          relapse_rule(_protocol(session, patient)))
                     out += [found] if found else []
             band = _band(plan.plan) if plan and name == "gad7" else None
             if band is not None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
 from equipoise.clinic.accounts.models import User
+from equipoise.clinic.alerts.service import _protocol, relapse_rule
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
 from equipoise.clinic.outcomes.models import OutcomeRecord
@@ -76,6 +77,7 @@ def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
     return rules.summarise(received=received, clinician=clinician,
                            start=first[0][0] if first else None, gad7=gad7,
                            adverse_events=events,
+                           relapse_rule=relapse_rule(_protocol(session, patient)),
                            expected=_expectation(plan[0] if plan else None,
                                                  rules.modality(received)))
 

@@ -26,6 +26,7 @@ from equipoise.clinic.accounts.router import client_address, set_cookie
 from equipoise.clinic.accounts.schemas import LoginForm, UserCreate
 from equipoise.clinic.alerts import service as alert_service
 from equipoise.clinic.alerts.models import AlertRecord
+from equipoise.clinic.alerts.service import RELAPSE_FIELDS
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.care_plans import service as care_plans
 from equipoise.clinic.deps import COOKIE, Actor, csrf, db, optional_actor, record, settings
@@ -704,7 +705,8 @@ def _admin_page(request: Request, session: Session, who: Actor, status: int = 20
     users = session.scalars(select(User).where(User.clinic_id == who.clinic_id)
                             .order_by(User.username)).all() if who.can("users:admin") else []
     return page(request, "admin.html", status, who=who, protocol=clinic.protocol or {},
-                fields=(*infusions.LIMIT_FIELDS, "mg_per_kg", "cap_mg"), users=users,
+                fields=(*infusions.LIMIT_FIELDS, "mg_per_kg", "cap_mg", *RELAPSE_FIELDS),
+                users=users,
                 error=error, notice=notice)
 
 
@@ -721,7 +723,8 @@ async def admin_protocol(request: Request, who: Actor = Depends(viewer),
     try:
         _allowed(who, "clinic:admin")
         values: dict[str, object] = {k: _num(form, k) for k in
-                                     (*infusions.LIMIT_FIELDS, "mg_per_kg", "cap_mg")}
+                                     (*infusions.LIMIT_FIELDS, "mg_per_kg", "cap_mg",
+                                      *RELAPSE_FIELDS)}
         values["basis"] = form.get("basis", "").strip() or None
         if values["basis"] is None:
             raise ClinicError("name your protocol and its version", field="basis")
