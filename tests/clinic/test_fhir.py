@@ -4,12 +4,69 @@ an invalid bundle is refused whole, naming the resource and field."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import re
 from typing import Any
 
+from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import select
 
 from equipoise.clinic.fhir.terminology import value_set_problems
+from equipoise.clinic.infusions.models import Infusion
+from equipoise.clinic.questionnaires.models import QuestionnaireResponse
 from tests.clinic.conftest import PATIENT, Site
+from tests.clinic.test_care_plans import PROFILE, START
+from tests.clinic.test_infusions import PROTOCOL, READY
+
+START_AT = dt.datetime.now(dt.UTC) - dt.timedelta(hours=4)
+
+
+def _t(minutes: float) -> str:
+    """A time ``minutes`` after an infusion start 4 hours ago."""
+    return (START_AT + dt.timedelta(minutes=minutes)).isoformat()
+
+
+def _infusions(site: Site, c: TestClient, pids: list[str]) -> None:
+    """One infusion charted, rated, discharged and signed (with an out-of-limit reading and two
+    adverse events), one only screened (blocked), one started and not yet ended."""
+    assert site.signed_in("admin@A").put("/api/clinic/protocol",
+                                         json=PROTOCOL).status_code == 200
+    pre = {"phase": "pre", "at": _t(-5), "systolic": 128, "diastolic": 80, "heart_rate": 72,
+           "spo2": 98}
+    r = c.post(f"/api/patients/{pids[0]}/infusions", json={
+        "scheduled_for": _t(-10), "checklist": READY, "pre_vitals": pre})
+    assert r.status_code == 201, r.text
+    done = r.json()["id"]
+    for step, body in (
+            ("start", {"at": _t(0)}),
+            ("adverse-events", {"at": _t(20), "description": "nausea", "severity": "mild",
+                                "action_taken": "antiemetic given"}),
+            ("vitals", {"phase": "during", "at": _t(40), "systolic": 168, "diastolic": 96,
+                        "heart_rate": 88, "spo2": 97}),
+            ("end", {"at": _t(45)}),
+            ("adverse-events", {"at": _t(50), "description": "fainted on standing",
+                                "severity": "serious"}),
+            ("cadss", {"answers": [1] * 10 + [0] * 13}),
+            ("vitals", {"phase": "discharge", "at": _t(170), "systolic": 130, "diastolic": 82,
+                        "spo2": 98}),
+            ("discharge", {"at": _t(175), "blood_pressure_decreasing": True,
+                           "clinically_stable": True, "escort_present": True}),
+            ("sign", None)):
+        r = c.post(f"/api/infusions/{done}/{step}", json=body)
+        assert r.status_code in (200, 201), (step, r.text)
+    assert r.json()["status"] == "signed"
+    assert [v["action"] for v in r.json()["vitals"]] == ["continue", "hold", "continue"]
+    blocked = c.post(f"/api/patients/{pids[1]}/infusions", json={
+        "scheduled_for": _t(60 * 24), "conditions": ["abdominal aortic aneurysm"],
+        "benzodiazepine_mg_diazepam_24h": 5, "checklist": {"consent_recorded": True},
+        "pre_vitals": {"phase": "pre", "at": _t(-5), "systolic": 120, "diastolic": 78}})
+    assert blocked.status_code == 201 and blocked.json()["screen_status"] == "blocked"
+    running = c.post(f"/api/patients/{pids[2]}/infusions", json={
+        "scheduled_for": _t(90), "weight_kg": 80, "checklist": READY, "pre_vitals": pre})
+    assert running.status_code == 201, running.text
+    r = c.post(f"/api/infusions/{running.json()['id']}/start", json={"at": _t(100)})
+    assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
 
 
 def _fill(site: Site) -> Any:
@@ -45,7 +102,31 @@ def _fill(site: Site) -> Any:
             "on": f"2026-01-{6 + number:02d}", "number": number, "modality": "group",
             "minutes": 90, "attended": attended})
         assert r.status_code == 201, r.text
+    _infusions(site, c, pids)
+    plan = c.post(f"/api/patients/{pids[0]}/care-plans",
+                  json={"profile": PROFILE, "start_date": START})
+    assert plan.status_code == 201, plan.text
     return c
+
+
+def _charts(c: TestClient) -> dict[str, Any]:
+    """Each patient's infusions and care plans as the API reads them, without the clinic's
+    ids (and without the clinic's protocol limits, which are the clinic's, not the record's)."""
+    out = {}
+    for p in c.get("/api/patients").json():
+        infusions = c.get(f"/api/patients/{p['id']}/infusions").json()
+        for inf in infusions:
+            for key in ("id", "patient_id", "limits"):
+                inf.pop(key)
+            for row in inf["vitals"] + inf["adverse_events"]:
+                row.pop("id")
+        plans = [c.get(f"/api/care-plans/{x['id']}").json()
+                 for x in c.get(f"/api/patients/{p['id']}/care-plans").json()]
+        for plan in plans:
+            for key in ("id", "patient_id", "created_by"):
+                plan.pop(key)
+        out[p["mrn"]] = {"infusions": infusions, "care_plans": plans}
+    return out
 
 
 def test_export_import_export_is_identical(site: Site) -> None:
@@ -53,24 +134,53 @@ def test_export_import_export_is_identical(site: Site) -> None:
     first = a.get("/api/fhir/export").json()
     Bundle.model_validate(first)
     kinds = [e["resource"]["resourceType"] for e in first["entry"]]
-    assert kinds.count("Patient") == 3 and kinds.count("QuestionnaireResponse") == 4
-    assert kinds.count("Observation") == 4 + 2               # scores + two body weights
+    assert kinds.count("Patient") == 3
+    assert kinds.count("QuestionnaireResponse") == 4 + 1       # and a CADSS rating
+    codes = [e["resource"]["code"]["coding"][0]["code"] for e in first["entry"]
+             if e["resource"]["resourceType"] == "Observation"]
+    assert len(codes) == 5 + 2 + 17            # scores, body weights, 5 readings' vital signs
+    assert [codes.count(c) for c in ("85353-1", "85354-9", "8867-4", "59408-5")] == [5, 5, 3, 4]
     assert kinds.count("Procedure") == 3                       # CBT sessions
     assert kinds.count("MedicationRequest") == 2               # antidepressant courses
+    assert kinds.count("MedicationAdministration") == 3        # ketamine infusions
+    assert kinds.count("AdverseEvent") == 2
+    assert kinds.count("CarePlan") == 1
+    states = {e["resource"]["status"] for e in first["entry"]
+              if e["resource"]["resourceType"] == "MedicationAdministration"}
+    assert states == {"completed", "not-done", "in-progress"}
     assert all(value_set_problems(e["resource"], "x") == [] for e in first["entry"])
     b = site.signed_in("clinician@B")
     assert b.get("/api/fhir/export").json()["entry"] == []   # B starts empty
     r = b.post("/api/fhir/import", json=first)
     assert r.status_code == 201, r.text
-    assert r.json() == {"patients": 3, "questionnaire_responses": 4}
+    assert r.json() == {"patients": 3, "questionnaire_responses": 5}
     assert b.get("/api/fhir/export").json() == first
+    charts = _charts(a)
+    assert sorted(len(x["infusions"]) for x in charts.values()) == [1, 1, 1]
+    assert sum(len(x["care_plans"]) for x in charts.values()) == 1
+    assert _charts(b) == charts
+    with site.session() as s:              # made, charted and signed by the importing user
+        b_user = site.users["clinician@B"].id
+        rows = s.scalars(select(Infusion).where(Infusion.clinic_id == site.clinics["B"].id))
+        assert {(i.status, i.created_by, i.signed_by) for i in rows} == {
+            ("signed", b_user, b_user), ("screening", b_user, None),
+            ("in_progress", b_user, None)}
+        signed = s.scalar(select(Infusion.id).where(Infusion.status == "signed",
+                                                    Infusion.clinic_id == site.clinics["B"].id))
+        cadss = s.scalars(select(QuestionnaireResponse.infusion_id).where(
+            QuestionnaireResponse.clinic_id == site.clinics["B"].id,
+            QuestionnaireResponse.instrument == "cadss")).all()
+        assert cadss == [signed]
 
 
-def _bad(bundle: dict[str, Any], kind: str, change: Any) -> dict[str, Any]:
-    """``bundle`` with ``change`` made to its first ``kind`` (a score, for Observation)."""
+def _bad(bundle: dict[str, Any], kind: str, change: Any, code: str = "") -> dict[str, Any]:
+    """``bundle`` with ``change`` made to its first ``kind`` (for Observation, the first with
+    LOINC ``code``, or a score)."""
     out = copy.deepcopy(bundle)
     res = next(e["resource"] for e in out["entry"] if e["resource"]["resourceType"] == kind
-               and (kind != "Observation" or "derivedFrom" in e["resource"]))
+               and (kind != "Observation" or (
+                   e["resource"]["code"]["coding"][0]["code"] == code if code
+                   else "derivedFrom" in e["resource"])))
     change(res)
     return out
 
@@ -99,12 +209,34 @@ def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site)
          "MedicationRequest/", "status"),
         (_bad(good, "Procedure", lambda r: r["extension"][2].update(valueInteger=999)),
          "Procedure/", "extension"),
+        (_bad(good, "MedicationAdministration",
+              lambda r: r.update(subject={"reference": "Patient/nobody"})),
+         "MedicationAdministration/", "subject"),
+        (_bad(good, "MedicationAdministration", lambda r: r.update(status="in-progress")),
+         "MedicationAdministration/", "status"),
+        (_bad(good, "MedicationAdministration",
+              lambda r: r["dosage"]["dose"].update(value=340.0)),
+         "MedicationAdministration/", "dosage"),
+        (_bad(good, "Observation", lambda r: r["component"][0]["valueQuantity"].update(
+            value=400), code="85354-9"), "Observation/", "component"),
+        (_bad(good, "Observation", lambda r: r.update(partOf=[]), code="85353-1"),
+         "Observation/", "partOf"),
+        (_bad(good, "AdverseEvent",
+              lambda r: r["severity"]["coding"][0].update(code="life-threatening")),
+         "AdverseEvent/", "severity"),
+        (_bad(good, "AdverseEvent", lambda r: r["suspectEntity"][0]["instance"].update(
+            reference="MedicationAdministration/nowhere")), "AdverseEvent/", "suspectEntity"),
+        (_bad(good, "CarePlan", lambda r: r.update(status="finished")), "CarePlan/", "status"),
+        (_bad(good, "CarePlan", lambda r: r["extension"][1].update(valueString="{not json")),
+         "CarePlan/", "extension"),
+        (_bad(good, "CarePlan", lambda r: r["activity"].pop()), "CarePlan/", "activity"),
     ]
     for bundle, resource, field in cases:
         r = b.post("/api/fhir/import", json=bundle)
         assert r.status_code == 422, (field, r.text)
         msg = r.json()["detail"][0]["msg"]
-        assert resource in msg and f"{field}" in msg and "nothing was imported" in msg, msg
+        assert "nothing was imported" in msg, msg
+        assert re.search(rf"entry\[\d+\] {resource}[0-9a-f-]+: {field}", msg), msg
         assert b.get("/api/fhir/export").json()["entry"] == []          # nothing imported
     dup = b.post("/api/fhir/import", json=good)
     assert dup.status_code == 201
@@ -116,3 +248,18 @@ def test_only_roles_that_may_read_and_write_move_bundles(site: Site) -> None:
     good = _fill(site).get("/api/fhir/export").json()
     assert site.signed_in("researcher@A").get("/api/fhir/export").status_code == 403
     assert site.signed_in("nurse@B").post("/api/fhir/import", json=good).status_code == 403
+    # every area the bundle carries: a user denied infusions cannot export them, one denied
+    # writing care plans cannot import a bundle holding one
+    for who, permission in (("clinician@A", "infusions:read"), ("clinician@B", "plans:write")):
+        r = site.signed_in(f"admin@{who[-1]}").post(
+            f"/api/users/{site.users[who].id}/grants",
+            json={"permission": permission, "effect": "deny"})
+        assert r.status_code == 201, r.text
+    assert site.signed_in("clinician@A").get("/api/fhir/export").status_code == 403
+    b = site.signed_in("clinician@B")
+    r = b.post("/api/fhir/import", json=good)
+    assert r.status_code == 403 and "plans:write" in r.text
+    without_plans = copy.deepcopy(good)
+    without_plans["entry"] = [e for e in good["entry"]
+                              if e["resource"]["resourceType"] != "CarePlan"]
+    assert b.post("/api/fhir/import", json=without_plans).status_code == 201
