@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from equipoise.care.instruments import instrument
 from equipoise.care.measures import score
 from equipoise.care.safety import load_rules
+from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.fhir.export import KETAMINE, admin_status, plan_activity, plan_label
 from equipoise.clinic.fhir.terminology import (
@@ -55,6 +56,7 @@ from equipoise.clinic.infusions.schemas import (
     InfusionCreate,
     VitalsIn,
 )
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions import service as prescriptions
 from equipoise.clinic.questionnaires.service import record_response
@@ -836,4 +838,7 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
         session.add(CarePlanRecord(clinic_id=clinic_id, patient_id=ids[c.pop("subject")].id,
                                    created_by=user_id, **c))
     session.flush()
+    for p in ids.values():               # what the imported records raise and amount to
+        alerts.refresh(session, p)
+        outcomes.refresh(session, p)
     return list(ids.values())
