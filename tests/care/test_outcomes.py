@@ -60,10 +60,10 @@ def _day(n: int) -> dt.date:
 
 
 def test_baseline_is_the_latest_gad7_in_the_28_days_up_to_the_start() -> None:
-    out = summarise(received=["ssri"], clinician="c", start=START,
+    out = summarise(treatments=[(START, "ssri")], clinician="c",
                     gad7=[(_day(-29), 20), (_day(-28), 16), (_day(0), 14), (_day(84), 7)])
     assert out.baseline == 14 and out.week12 == 7 and out.response_week12 is True
-    old = summarise(received=["ssri"], clinician="c", start=START,
+    old = summarise(treatments=[(START, "ssri")], clinician="c",
                     gad7=[(_day(-29), 20), (_day(84), 7)])
     assert old.baseline is None and old.response_week12 is None      # not evaluable
 
@@ -71,7 +71,7 @@ def test_baseline_is_the_latest_gad7_in_the_28_days_up_to_the_start() -> None:
 def test_week12_is_the_score_nearest_day_84_within_days_70_to_98() -> None:
     def week12(days: list[int]) -> float | None:
         series = [(_day(0), 16.0)] + [(_day(d), d / 10) for d in days]    # score tells the day
-        out = summarise(received=["cbt"], clinician="c", start=START, gad7=series).week12
+        out = summarise(treatments=[(START, "cbt")], clinician="c", gad7=series).week12
         return None if out is None else round(out * 10)
     assert week12([69, 99]) is None                      # both outside the window
     assert week12([70]) == 70 and week12([98]) == 98     # the edges are inside
@@ -82,15 +82,19 @@ def test_week12_is_the_score_nearest_day_84_within_days_70_to_98() -> None:
 def test_response_is_a_50_percent_reduction_and_relapse_follows_the_rule() -> None:
     # baseline 16: 8 is a 50% reduction (response), 9 is not.
     def at12(score: float) -> bool | None:
-        return summarise(received=["ketamine"], clinician="c", start=START,
+        return summarise(treatments=[(START, "ketamine")], clinician="c",
                          gad7=[(_day(0), 16), (_day(84), score)]).response_week12
     assert at12(8) is True and at12(9) is False
-    out = summarise(received=["ketamine"], clinician="c", start=START, gad7=[
+    out = summarise(treatments=[(START, "ketamine")], clinician="c", gad7=[
         (_day(0), 16), (_day(1), 12), (_day(7), 8), (_day(14), 10), (_day(21), 11),
         (_day(84), 6)])
     # first response on day 7; 10 and 11 on two measures in a row reach the relapse threshold
     assert out.days_to_response == 7 and out.relapsed is True and out.follow_up_days == 84
-    never = summarise(received=["ketamine"], clinician="c", start=START,
+    # a response with fewer later measures than the rule needs is not judged for durability
+    short = summarise(treatments=[(START, "ketamine")], clinician="c",
+                      gad7=[(_day(0), 16), (_day(7), 8), (_day(14), 8)])
+    assert short.days_to_response == 7 and short.relapsed is None
+    never = summarise(treatments=[(START, "ketamine")], clinician="c",
                       gad7=[(_day(0), 16), (_day(84), 12)])
     assert never.days_to_response is None and never.relapsed is None
 
@@ -131,3 +135,29 @@ def test_a_group_by_hand() -> None:
     ssri = group("ssri", rows[4:])
     assert ssri.adverse is None and ssri.remission is None and ssri.expected is None
     assert [x.label for x in by(rows, lambda r: r.modality)] == ["ketamine", "ssri"]
+
+
+def test_the_modality_counts_treatments_begun_before_day_70() -> None:
+    out = summarise(treatments=[(START, "ssri"), (_day(69), "cbt"), (_day(70), "ketamine")],
+                    clinician="c", gad7=[(_day(0), 16), (_day(84), 7)])
+    assert out.modality == "ssri+cbt" and out.start_quarter == "2026-Q1"
+    assert summarise(treatments=[], clinician="c", gad7=[(_day(0), 16)]).modality == ""
+
+
+def test_times_of_day_order_the_series_and_an_infusion_start_cuts_its_day() -> None:
+    def at(day: int, hour: int) -> dt.datetime:
+        return dt.datetime.combine(_day(day), dt.time(hour))
+    # two scores on day 84: the week-12 score is the earlier, whatever the order given
+    for series in ([(at(84, 9), 12.0), (at(84, 18), 6.0)],
+                   [(at(84, 18), 6.0), (at(84, 9), 12.0)]):
+        out = summarise(treatments=[(START, "ssri")], clinician="c",
+                        gad7=[(at(-1, 9), 20.0), (at(-1, 18), 12.0), *series])
+        assert out.baseline == 12 and out.week12 == 12 and out.response_week12 is False
+    # an infusion at 11:00: the 09:00 score is the baseline, the 15:00 score is day 0 after it
+    out = summarise(treatments=[(at(0, 11), "ketamine")], clinician="c",
+                    gad7=[(at(0, 9), 16.0), (at(0, 15), 8.0), (at(84, 9), 7.0)])
+    assert out.baseline == 16 and out.days_to_response == 0
+    # a course started on a date: every score of that day is before it
+    out = summarise(treatments=[(START, "ssri")], clinician="c",
+                    gad7=[(at(0, 9), 16.0), (at(0, 21), 15.0), (at(84, 9), 7.0)])
+    assert out.baseline == 15 and out.response_week12 is True

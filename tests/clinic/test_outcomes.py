@@ -9,9 +9,10 @@ import io
 from typing import Any
 
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from equipoise.care.outcomes import wilson
+from equipoise.clinic import db
 from equipoise.clinic.outcomes import service
 from equipoise.clinic.outcomes.models import OutcomeRecord
 from equipoise.clinic.patients.models import Patient
@@ -53,8 +54,8 @@ def _clinic(site: Site) -> dict[str, str]:
     for k in range(1, 8):
         r = doc.post("/api/patients", json=PATIENT | {"mrn": f"P{k}", "given_name": f"Pat{k}"})
         ids[f"P{k}"] = r.json()["id"]
-    # P1 ketamine (clinician's plan): baseline 16, 6 on day 7 (response), 7 at day 84; one
-    # adverse event.
+    # P1 ketamine (clinician's plan): baseline 16, 6 on day 7 (response), 7 at day 84, 6 at
+    # day 98; one adverse event.
     p = ids["P1"]
     r = doc.post(f"/api/patients/{p}/care-plans",
                  json={"profile": {"scores": {"gad7": 16}}, "start_date": str(JAN5)})
@@ -63,6 +64,7 @@ def _clinic(site: Site) -> dict[str, str]:
     iid = _infusion(doc, p, JAN5)
     _gad7(doc, p, JAN5, 7, 6)
     _gad7(doc, p, JAN5, 84, 7)
+    _gad7(doc, p, JAN5, 98, 6)
     r = doc.post(f"/api/infusions/{iid}/adverse-events", json={
         "at": _at(JAN5, 0, 11), "description": "nausea", "severity": "mild"})
     assert r.status_code == 201, r.text
@@ -122,7 +124,7 @@ def test_the_dashboard_matches_a_small_clinic_worked_by_hand(site: Site) -> None
     assert list(mods) == ["cbt", "ketamine", "ssri", "ssri+cbt"]
     k, s, c, sc = mods["ketamine"], mods["ssri"], mods["cbt"], mods["ssri+cbt"]
     # ketamine: P1 responds (16 -> 7), P2 does not (14 -> 10); P1 responded on day 7 and
-    # did not relapse; P1 had an adverse event.
+    # did not relapse in the two measures after (7, 6); P1 had an adverse event.
     assert (k["patients"], k["evaluable"]) == (2, 2)
     _share(k["response_week12"], 1, 2)
     assert (k["responders"], k["median_days_to_response"]) == (1, 7)
@@ -139,11 +141,13 @@ def test_the_dashboard_matches_a_small_clinic_worked_by_hand(site: Site) -> None
     assert (e["low"], e["high"]) == (round(option["response_or_remission_week_12_low"], 4),
                                      round(option["response_or_remission_week_12_high"], 4))
     # SSRI: P3 evaluable (9 of 18 = 50%: response); P4 has no week-12 score. First
-    # responses on days 80 and 40 -> median 60; P4 relapsed (11, 12 after the response).
+    # responses on days 80 and 40 -> median 60. Durability needs two measures after the
+    # response (the relapse rule's run): P3 has one (not judged), P4 two and relapsed
+    # (11, 12).
     assert (s["patients"], s["evaluable"]) == (2, 1)
     _share(s["response_week12"], 1, 1)
     assert (s["responders"], s["median_days_to_response"]) == (2, 60)
-    _share(s["durable"], 1, 2)
+    _share(s["durable"], 0, 1)
     assert s["adverse_event"] is None and s["expected_response_week12"] is None
     # CBT: P5 10 -> 4 (response and remission at <= 4) on day 84, start = attended session
     _share(c["response_week12"], 1, 1)
@@ -225,8 +229,24 @@ def test_the_outcomes_page_draws_the_charts_and_tables(site: Site) -> None:
     assert html.count("<svg") == 3 and 'id="by-modality"' in html
     assert 'data-label="ssri+cbt"' in html and 'class="observed"' in html
     assert "No GAD-7 remission cut-off is sourced" in html
-    assert site.signed_in("researcher@A").get("/outcomes").status_code == 200
-    assert PATIENT["family_name"] not in site.signed_in("researcher@A").get("/outcomes").text
+    research = site.signed_in("researcher@A").get("/outcomes")
+    assert research.status_code == 200 and 'id="withheld"' in research.text
+    assert PATIENT["family_name"] not in research.text and "nurse A" not in research.text
+
+
+def test_researchers_see_no_staff_names_and_no_small_groups(site: Site) -> None:
+    _clinic(site)
+    board = site.signed_in("researcher@A").get("/api/outcomes").json()
+    # seven patients: only the six treated together reach the minimum group of five
+    assert board["min_group"] == 5 and board["overall"]["patients"] == 6
+    assert board["by_modality"] == []                       # 2, 2, 1 and 1 patients
+    # the clinician's five (P1, P3, P4, P5, P7) under a pseudonym; the nurse's one withheld
+    [clinician] = board["by_clinician"]
+    assert clinician["patients"] == 5
+    assert clinician["label"] in {f"clinician {k}" for k in range(1, 5)}
+    assert [g["label"] for g in board["by_quarter"]] == ["2026-Q1"]      # P1-P5
+    assert board["withheld_groups"] == 4 + 1 + 1
+    assert "clinician A" not in str(board) and "nurse A" not in str(board)
 
 
 def test_the_clinics_relapse_rule_drives_alerts_and_outcomes(site: Site) -> None:
@@ -241,7 +261,7 @@ def test_the_clinics_relapse_rule_drives_alerts_and_outcomes(site: Site) -> None
     kinds = [a["kind"] for a in doc.get(f"/api/patients/{pid}/alerts").json()]
     assert "relapse" not in kinds
     with site.session() as s:
-        assert s.scalars(select(OutcomeRecord)).one().relapsed is False
+        assert s.scalars(select(OutcomeRecord)).one().relapsed is None   # one later measure
     # the clinic's own rule: a rise of 3 on a single measure; saving it re-summarises
     r = site.signed_in("admin@A").put("/api/clinic/protocol", json={
         "basis": "relapse protocol v1", "relapse_rise": 3, "relapse_consecutive": 1})
@@ -255,3 +275,25 @@ def test_the_clinics_relapse_rule_drives_alerts_and_outcomes(site: Site) -> None
     bad = site.signed_in("admin@A").put("/api/clinic/protocol", json={
         "basis": "x", "relapse_consecutive": 0})
     assert bad.status_code == 422 and "relapse_consecutive" in bad.text
+
+
+def test_patients_without_a_summary_get_one_and_days_are_the_clinics(site: Site) -> None:
+    doc = site.signed_in("clinician@A")
+    pid = doc.post("/api/patients", json=PATIENT).json()["id"]
+    doc.post(f"/api/patients/{pid}/medication-courses", json={
+        "drug": "sertraline", "started_on": "2026-01-05", "dose_mg_per_day": 50})
+    # 19:30 on 5 January in New York is 00:30 on the 6th in UTC
+    r = doc.post(f"/api/patients/{pid}/questionnaires", json={
+        "instrument": "gad7", "answers": [2] * 7, "authored": "2026-01-06T00:30:00Z"})
+    assert r.status_code == 201, r.text
+    with site.session() as s:
+        p = s.get(Patient, pid)
+        assert service.compute(s, p).baseline is None           # UTC: the day after
+    new_york = db.session_factory(site.app.state.engine, "America/New_York")
+    with new_york() as s:
+        p = s.get(Patient, pid)
+        assert service.compute(s, p).baseline == 14              # the start day, local
+        # a patient recorded before the summaries existed (migration 0003) gets one
+        s.execute(delete(OutcomeRecord))
+        assert service.refresh_missing(s) == 1 and service.refresh_missing(s) == 0
+        s.commit()

@@ -57,7 +57,7 @@ def wilson(events: int, n: int, z: float = Z95) -> Proportion:
 #
 # Design rules (equipoise's, not published standards; the dashboard says so):
 # - the course starts on the first treatment day (infusion given, antidepressant started, CBT
-#   session attended); the modality is every treatment received, joined with "+";
+#   session attended); the modality is every treatment begun before day 70, joined with "+";
 # - the baseline is the latest GAD-7 in the 28 days up to and including the start;
 # - "week 12" is the GAD-7 closest to day 84 within days 70-98 (the evidence's response rates
 #   and the plan's expectation are read at week 12; ties go to the earlier measurement);
@@ -71,10 +71,12 @@ TREATMENTS = ("ketamine", "ssri", "cbt")          # ssri: an SSRI or SNRI course
 # The planner option whose expected course matches a received combination.
 PLAN_OPTION = {"ketamine": "ketamine_iv", "ssri": "ssri", "cbt": "cbt", "ssri+cbt": "ssri+cbt",
                "ketamine+ssri": "ketamine-bridge", "ketamine+cbt": "ketamine+cbt"}
-DESIGN_NOTE = ("course start = first treatment day; baseline = latest GAD-7 in the 28 days "
-               "up to the start; week 12 = the GAD-7 nearest day 84 within days 70-98; "
-               "response = >= 50% reduction from baseline (cited GAD-7 rule); relapse = the "
-               "clinic's relapse rule; equipoise's design, not a published standard")
+DESIGN_NOTE = ("course start = first treatment day; modality = treatments begun before day "
+               "70; baseline = latest GAD-7 in the 28 days up to the start; week 12 = the "
+               "GAD-7 nearest day 84 within days 70-98; response = >= 50% reduction from "
+               "baseline (cited GAD-7 rule); relapse = the clinic's relapse rule, judged for "
+               "responders with enough later measures; equipoise's design, not a published "
+               "standard")
 
 
 def modality(received: Iterable[str]) -> str:
@@ -107,7 +109,7 @@ class PatientOutcome:
     week12: float | None
     response_week12: bool | None         # None: not evaluable (no baseline or no week-12 score)
     days_to_response: int | None         # first response after the start
-    relapsed: bool | None                # None unless the patient responded
+    relapsed: bool | None                # None unless responded and followed long enough
     follow_up_days: int | None
     adverse_events: int
     expected: Expectation | None
@@ -117,33 +119,62 @@ def quarter(day: dt.date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def summarise(*, received: Iterable[str], clinician: str, start: dt.date | None,
-              gad7: Sequence[tuple[dt.date, float]], adverse_events: int = 0,
+Moment = dt.date | dt.datetime          # a date, or a local date and time
+
+
+def moment_key(when: Moment, end_of_day: bool = False) -> tuple[dt.date, float]:
+    """Sortable (day, seconds into it); a bare date is its day's start, or its end."""
+    if isinstance(when, dt.datetime):
+        return when.date(), when.hour * 3600 + when.minute * 60 + when.second + \
+            when.microsecond / 1e6
+    return when, math.inf if end_of_day else 0.0
+
+
+def summarise(*, treatments: Iterable[tuple[Moment, str]], clinician: str,
+              gad7: Sequence[tuple[Moment, float]], adverse_events: int = 0,
               expected: Expectation | None = None,
               relapse_rule: RelapseRule | None = None) -> PatientOutcome:
-    """A patient's outcome from their treatments, course start and GAD-7 series (by date)."""
-    kind = modality(received)
-    if start is None:
-        return PatientOutcome(kind, clinician, None, None, None, None, None, None, None,
+    """A patient's outcome from their treatments (when each began, which) and GAD-7 series.
+
+    The course starts with the first treatment; the modality counts the treatments begun
+    before day 70 (later ones come after the week-12 read-out). A start given as a date
+    counts every measurement of that day as before it; a start with a time (an infusion)
+    only those taken earlier. Measurements are ordered by time, so of two on one day the
+    later is the later.
+    """
+    treatments = list(treatments)
+    began = sorted((moment_key(when), name) for when, name in treatments)
+    if not began:
+        return PatientOutcome("", clinician, None, None, None, None, None, None, None,
                               adverse_events, expected)
-    series = sorted(gad7, key=lambda ds: ds[0])
-    before = [s for d, s in series if 0 <= (start - d).days <= BASELINE_DAYS]
-    after = [((d - start).days, s) for d, s in series if d > start]
+    (start, _), _ = began[0]
+    first_start = min((when for when, _ in treatments), key=moment_key)
+    cut = moment_key(first_start, end_of_day=True)
+    kind = modality(name for (day, _), name in began
+                    if (day - start).days < WEEK12_WINDOW[0])
+    series = sorted(((moment_key(when), score) for when, score in gad7),
+                    key=lambda ks: ks[0])
+    before = [s for k, s in series if k <= cut and (start - k[0]).days <= BASELINE_DAYS]
+    after = [((k[0] - start).days, s) for k, s in series if k > cut]
     baseline = before[-1] if before else None
     follow = after[-1][0] if after else None
     if baseline is None or baseline <= 0:
         return PatientOutcome(kind, clinician, quarter(start), baseline, None, None, None,
                               None, follow, adverse_events, expected)
     lo, hi = WEEK12_WINDOW
-    window = [(abs(day - WEEK12_DAY), day, s) for day, s in after if lo <= day <= hi]
-    week12 = min(window)[2] if window else None
+    window = [(abs(day - WEEK12_DAY), k, s) for k, (day, s) in enumerate(after)
+              if lo <= day <= hi]
+    week12 = min(window)[2] if window else None          # nearest day 84; ties: the earlier
     response = None if week12 is None else bool(assess_change("gad7", baseline,
                                                               week12).response)
-    first = next((day for day, s in after if assess_change("gad7", baseline, s).response),
-                 None)
+    responded = next((k for k, (_, s) in enumerate(after)
+                      if assess_change("gad7", baseline, s).response), None)
+    first = None if responded is None else after[responded][0]
     relapsed = None
-    if first is not None:
-        check = check_relapse("gad7", baseline, [s for _, s in after], relapse_rule)
+    rule = relapse_rule or RelapseRule()
+    # Durability needs enough measures after the response for the rule to be able to fire.
+    if responded is not None and len(after) - responded - 1 >= rule.consecutive:
+        check = check_relapse("gad7", baseline, [s for _, s in after], rule)
         relapsed = check.relapse_at is not None
     return PatientOutcome(kind, clinician, quarter(start), baseline, week12, response, first,
                           relapsed, follow, adverse_events, expected)
@@ -162,7 +193,8 @@ class GroupOutcome:
     remission: Proportion | None             # at or below the clinic's cut-off at week 12
     responders: int                          # responded at any time after the start
     median_days_to_response: float | None
-    durable: Proportion | None               # responders without relapse
+    durable: Proportion | None               # responders without relapse (of those with
+                                             # enough measures after the response)
     adverse: Proportion | None               # >= 1 adverse event (groups given ketamine)
     expected: Expectation | None             # mean over the evaluable with an expectation
     expected_n: int

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "treatment. " + DISCLAIMER)
     app.state.settings = cfg
     app.state.engine = make_engine(cfg.database_url)
-    app.state.sessions = session_factory(app.state.engine)
+    app.state.sessions = session_factory(app.state.engine, cfg.timezone)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -60,12 +60,17 @@ def _serve(args: argparse.Namespace) -> int:
     from equipoise.clinic import db
     from equipoise.clinic.accounts.service import ensure_setup
     from equipoise.clinic.app import create_app
+    from equipoise.clinic.outcomes import service as outcomes
 
     cfg = _settings(args)
     db.upgrade(cfg.database_url)
     app = create_app(cfg)
     with db.transaction(app.state.sessions) as session:
         token = ensure_setup(session, cfg)
+        summarised = outcomes.refresh_missing(session)
+    if summarised:
+        print(f"outcome summaries made for {summarised} patient(s) without one",
+              file=sys.stderr)
     url = f"http://{args.host}:{args.port}"
     print(f"equipoise clinic at {url}  (database: {_shown(cfg.database_url)})", file=sys.stderr)
     if token:

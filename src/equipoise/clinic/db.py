@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
@@ -120,8 +121,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                          hide_parameters=True, **kwargs)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, timezone: str = "UTC") -> sessionmaker[Session]:
+    """Sessions that know the clinic's time zone (``session.info["timezone"]``): the day a
+    stored UTC time falls on is the clinic's day (``local_time``)."""
+    return sessionmaker(engine, expire_on_commit=False, info={"timezone": timezone})
+
+
+def local_time(session: Session, when: dt.datetime) -> dt.datetime:
+    """``when`` (stored UTC) in the clinic's time zone, as a naive local date and time."""
+    zone = ZoneInfo(str(session.info.get("timezone", "UTC")))
+    return when.astimezone(zone).replace(tzinfo=None)
 
 
 @contextmanager

@@ -75,7 +75,7 @@ def load_demo(settings: Settings, *, patients: int = 300, months: int = 6,
     passwords = {}
     n_q = n_inf = 0
     suffix = secrets.token_hex(3)
-    with transaction(session_factory(engine)) as session:
+    with transaction(session_factory(engine, settings.timezone)) as session:
         clinic = Clinic(name=f"Demo clinic (synthetic) {suffix}", synthetic=True,
                         protocol=dict(DEMO_LIMITS))
         session.add(clinic)

@@ -21,8 +21,8 @@ from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import owned
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients.identity import age
 from equipoise.clinic.patients.models import Patient
-from equipoise.clinic.patients.service import age
 from equipoise.errors import ClinicError, FileProblem, ModelError, ModelFileError
 
 # Small simulations: a plan is made while the clinician waits.

@@ -284,7 +284,8 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
         responses[r["id"]], _ = record_response(
             session, clinic_id, ids[r["subject"]].id, r["instrument"], r["answers"],
             source="patient" if r["patient_source"] else "staff",
-            entered_by=None if r["patient_source"] else user_id, authored=authored)
+            entered_by=None if r["patient_source"] else user_id, authored=authored,
+            summarise=False)                          # once per patient, at the end
     for c in plan.courses:
         patient = ids[c["subject"]]
         start, dose, acks, _ = c["steps"][0]

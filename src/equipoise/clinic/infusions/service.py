@@ -28,8 +28,8 @@ from equipoise.clinic.infusions.schemas import (
     VitalsIn,
 )
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients.identity import age
 from equipoise.clinic.patients.models import Patient
-from equipoise.clinic.patients.service import age
 from equipoise.clinic.questionnaires.service import record_response
 from equipoise.errors import ClinicError, MeasureError, ModelError, ModelFileError
 

@@ -15,7 +15,7 @@ from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.deps import Actor, db, record, require
 from equipoise.clinic.outcomes import service
 from equipoise.clinic.outcomes.models import OutcomeRecord
-from equipoise.clinic.patients import service as patients
+from equipoise.clinic.patients import identity
 from equipoise.clinic.patients.models import Patient
 
 router = APIRouter(prefix="/api", tags=["outcomes"])
@@ -36,7 +36,8 @@ def outcomes(request: Request,
     """The clinic's observed outcomes by modality, clinician and start quarter against the
     plans' expectation, with Wilson intervals. GAD-7 remission needs a cut-off
     (``remission_at_or_below``): none is sourced, so none is assumed."""
-    out = service.dashboard(service.stored(session, who.clinic_id), remission_at_or_below)
+    out = service.for_user(session, who.clinic_id, not who.can("patients:read"),
+                           remission_at_or_below)
     record(session, request, who, "read", "outcomes-dashboard")
     session.commit()
     return out
@@ -52,8 +53,8 @@ def research_rows(session: Session, clinic_id: str) -> list[dict[str, Any]]:
             Patient, Patient.id == OutcomeRecord.patient_id).where(
             OutcomeRecord.clinic_id == clinic_id)):
         rows.append({
-            "pseudonym": patients.pseudonym(clinic.research_key, p.id),
-            "age_band": patients.age_band(p.birth_date, today), "sex": p.sex,
+            "pseudonym": identity.pseudonym(clinic.research_key, p.id),
+            "age_band": identity.age_band(p.birth_date, today), "sex": p.sex,
             "synthetic": p.synthetic, "modality": o.modality,
             "start_year": int(o.start_quarter[:4]) if o.start_quarter else None,
             "baseline_gad7": o.baseline, "week12_gad7": o.week12,

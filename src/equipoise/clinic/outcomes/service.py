@@ -9,19 +9,21 @@ against a recomputation from scratch.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
-from equipoise.clinic.accounts.models import User
+from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.alerts.service import _protocol, relapse_rule
 from equipoise.clinic.care_plans.models import CarePlanRecord
+from equipoise.clinic.db import local_time
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
 from equipoise.clinic.outcomes.models import OutcomeRecord
+from equipoise.clinic.patients.identity import pseudonym
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions.models import MedicationCourse
 from equipoise.clinic.questionnaires.models import Observation
@@ -30,56 +32,64 @@ from equipoise.clinic.therapy.models import TherapySession
 WEEK = 12
 
 
+def _fraction(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+    return float(value) if ok else None
+
+
 def _expectation(plan: dict[str, Any] | None, modality: str) -> rules.Expectation | None:
-    """The plan's expectation for the option matching what the patient received."""
+    """The plan's expectation for the option matching what the patient received (None when
+    the stored plan has none, or not as shares between 0 and 1)."""
     option = rules.PLAN_OPTION.get(modality)
     if plan is None or option is None:
         return None
     expected = next((o.get("expected") or {} for o in plan.get("options", [])
-                     if o.get("treatment") == option), {})
+                     if isinstance(o, dict) and o.get("treatment") == option), {})
     key = f"response_or_remission_week_{WEEK}"
-    if key not in expected:
+    share = _fraction(expected.get(key)) if isinstance(expected, dict) else None
+    if share is None:
         return None
-    return rules.Expectation(float(expected[key]), expected.get(f"{key}_low"),
-                             expected.get(f"{key}_high"))
+    low, high = _fraction(expected.get(f"{key}_low")), _fraction(expected.get(f"{key}_high"))
+    if low is None or high is None or not low <= share <= high:
+        low = high = None
+    return rules.Expectation(share, low, high)
 
 
 def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
-    """The patient's outcome from their records (``care.outcomes.summarise``)."""
+    """The patient's outcome from their records (``care.outcomes.summarise``), in the clinic's
+    local time."""
     pid, cid = patient.id, patient.clinic_id
-    first: list[tuple[dt.date, str, str]] = []       # (day, treatment, who started it)
+    began: list[tuple[rules.Moment, str, str]] = []       # (when, treatment, who started it)
     for at, who in session.execute(select(Infusion.started_at, Infusion.created_by).where(
             Infusion.patient_id == pid, Infusion.clinic_id == cid,
             Infusion.started_at.is_not(None))):
         if at is not None:
-            first.append((at.date(), "ketamine", who))
+            began.append((local_time(session, at), "ketamine", who))
     for day, who in session.execute(select(MedicationCourse.started_on,
                                            MedicationCourse.created_by).where(
             MedicationCourse.patient_id == pid, MedicationCourse.clinic_id == cid)):
-        first.append((day, "ssri", who))
+        began.append((day, "ssri", who))
     for day, who in session.execute(select(TherapySession.on, TherapySession.therapist_id)
                                     .where(TherapySession.patient_id == pid,
                                            TherapySession.clinic_id == cid,
                                            TherapySession.attended == "attended")):
-        first.append((day, "cbt", who))
-    first.sort()
+        began.append((day, "cbt", who))
     plan = session.execute(select(CarePlanRecord.plan, CarePlanRecord.created_by).where(
         CarePlanRecord.patient_id == pid, CarePlanRecord.clinic_id == cid)
         .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
-    clinician = plan[1] if plan else (first[0][2] if first else "")
-    received = {t for _, t, _ in first}
-    gad7 = [(when.date(), float(value)) for when, value in session.execute(
+    first = min(began, key=lambda b: rules.moment_key(b[0]), default=None)
+    clinician = plan[1] if plan else (first[2] if first else "")
+    gad7 = [(local_time(session, when), float(value)) for when, value in session.execute(
         select(Observation.effective, Observation.value).where(
             Observation.patient_id == pid, Observation.clinic_id == cid,
-            Observation.instrument == "gad7"))]
+            Observation.instrument == "gad7").order_by(Observation.effective))]
     events = session.scalar(select(func.count()).select_from(AdverseEvent).where(
         AdverseEvent.patient_id == pid, AdverseEvent.clinic_id == cid)) or 0
-    return rules.summarise(received=received, clinician=clinician,
-                           start=first[0][0] if first else None, gad7=gad7,
-                           adverse_events=events,
-                           relapse_rule=relapse_rule(_protocol(session, patient)),
-                           expected=_expectation(plan[0] if plan else None,
-                                                 rules.modality(received)))
+    outcome = rules.summarise(treatments=[(when, name) for when, name, _ in began],
+                              clinician=clinician, gad7=gad7, adverse_events=events,
+                              relapse_rule=relapse_rule(_protocol(session, patient)))
+    expected = _expectation(plan[0] if plan else None, outcome.modality)
+    return dataclasses.replace(outcome, expected=expected)
 
 
 def refresh(session: Session, patient: Patient) -> OutcomeRecord:
@@ -108,6 +118,17 @@ def refresh_patient(session: Session, patient_id: str) -> OutcomeRecord:
     return refresh(session, patient)
 
 
+def refresh_missing(session: Session) -> int:
+    """Summaries for every patient (of any clinic) who has none: patients recorded before
+    the summaries existed (migration 0003), or loaded in bulk. Run when the clinic starts."""
+    done = select(OutcomeRecord.patient_id)
+    n = 0
+    for p in session.scalars(select(Patient).where(Patient.id.not_in(done))):
+        refresh(session, p)
+        n += 1
+    return n
+
+
 def refresh_all(session: Session, clinic_id: str) -> int:
     """Recompute every patient's summary (after a bulk load or a rule change)."""
     session.execute(delete(OutcomeRecord).where(OutcomeRecord.clinic_id == clinic_id))
@@ -118,11 +139,10 @@ def refresh_all(session: Session, clinic_id: str) -> int:
     return n
 
 
-def stored(session: Session, clinic_id: str) -> list[rules.PatientOutcome]:
-    """Every stored summary of the clinic, clinicians by display name (plain column rows, not
-    ORM objects: a dashboard over 10,000 patients reads them on every request)."""
-    names: dict[str, str] = dict(session.execute(
-        select(User.id, User.display_name).where(User.clinic_id == clinic_id)).all())
+def stored(session: Session, clinic_id: str, labels: Mapping[str, str]
+           ) -> list[rules.PatientOutcome]:
+    """Every stored summary of the clinic, each clinician under ``labels`` (``clinicians``)
+    — plain column rows, not ORM objects: the dashboard reads 10,000 on every request."""
     t = OutcomeRecord.__table__.c
     rows = session.connection().execute(select(
         t.modality, t.clinician_id, t.start_quarter, t.baseline, t.week12, t.response_week12,
@@ -132,10 +152,32 @@ def stored(session: Session, clinic_id: str) -> list[rules.PatientOutcome]:
     for (modality, clinician, quarter, baseline, week12, response, days, relapsed, follow,
          events, share, low, high) in rows:
         out.append(rules.PatientOutcome(
-            modality, names.get(clinician or "", "") or "(no clinician recorded)", quarter,
+            modality, labels.get(clinician or "", NO_CLINICIAN), quarter,
             baseline, week12, response, days, relapsed, follow, events,
             None if share is None else rules.Expectation(share, low, high)))
     return out
+
+
+NO_CLINICIAN = "(no clinician recorded)"
+# Researchers see no group of fewer patients than this (small cells can single a patient
+# out); equipoise's design, not a published standard.
+RESEARCH_MIN_GROUP = 5
+
+
+def clinicians(session: Session, clinic_id: str, research: bool) -> dict[str, str]:
+    """Labels of the clinic's users: display names (with the user name where two share
+    one), or for researchers "clinician 1", "clinician 2"... in an order keyed by the
+    clinic's research key, so a label names no one."""
+    users = session.execute(select(User.id, User.display_name, User.username).where(
+        User.clinic_id == clinic_id)).all()
+    if research:
+        clinic = session.get(Clinic, clinic_id)
+        key = clinic.research_key if clinic is not None else ""
+        order = sorted(users, key=lambda u: pseudonym(key, u[0]))
+        return {u[0]: f"clinician {k + 1}" for k, u in enumerate(order)}
+    shown = [name or username for _, name, username in users]
+    return {uid: (name or username) if shown.count(name or username) == 1
+            else f"{name or username} ({username})" for uid, name, username in users}
 
 
 def _proportion(p: rules.Proportion | None) -> dict[str, Any] | None:
@@ -157,20 +199,31 @@ def _group(g: rules.GroupOutcome) -> dict[str, Any]:
 
 
 def dashboard(rows: Sequence[rules.PatientOutcome],
-              remission_at_or_below: float | None = None) -> dict[str, Any]:
-    """The clinic's outcomes by modality, by clinician and by start quarter (JSON-ready)."""
+              remission_at_or_below: float | None = None, *,
+              min_group: int = 1) -> dict[str, Any]:
+    """The clinic's outcomes by modality, by clinician and by start quarter (JSON-ready);
+    groups of fewer than ``min_group`` patients are withheld and counted."""
     cut = remission_at_or_below
+    withheld = 0
+
+    def shown(groups: list[rules.GroupOutcome]) -> list[dict[str, Any]]:
+        nonlocal withheld
+        kept = [g for g in groups if g.patients >= min_group]
+        withheld += len(groups) - len(kept)
+        return [_group(g) for g in kept]
 
     def groups(key: Any) -> list[dict[str, Any]]:
-        return [_group(g) for g in rules.by(rows, key, remission_at_or_below=cut)]
+        return shown(rules.by(rows, key, remission_at_or_below=cut))
     treated = [r for r in rows if r.modality]
+    overall = shown([rules.group("all treated", treated, remission_at_or_below=cut)]) \
+        if treated else []
     return {
         "patients": len(rows), "treated": len(treated),
-        "overall": _group(rules.group("all treated", treated, remission_at_or_below=cut))
-        if treated else None,
+        "overall": overall[0] if overall else None,
         "by_modality": groups(lambda r: r.modality),
         "by_clinician": groups(lambda r: r.clinician if r.modality else None),
         "by_quarter": groups(lambda r: r.start_quarter if r.modality else None),
+        "withheld_groups": withheld, "min_group": min_group,
         "remission_at_or_below": cut,
         "definitions": rules.DESIGN_NOTE,
         "expectation": "mean over the same evaluable patients of their latest care plan's "
@@ -179,3 +232,12 @@ def dashboard(rows: Sequence[rules.PatientOutcome],
                        "the mean of their plans' 2.5-97.5% intervals over parameter draws",
         "intervals": "Wilson score 95% intervals",
     }
+
+
+def for_user(session: Session, clinic_id: str, research: bool,
+             remission_at_or_below: float | None = None) -> dict[str, Any]:
+    """The dashboard as a clinician (names, every group) or a researcher (pseudonymous
+    clinicians, no group under ``RESEARCH_MIN_GROUP``) sees it."""
+    rows = stored(session, clinic_id, clinicians(session, clinic_id, research))
+    return dashboard(rows, remission_at_or_below,
+                     min_group=RESEARCH_MIN_GROUP if research else 1)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.bodies import Id
 from equipoise.clinic.deps import Actor, db, record, require
-from equipoise.clinic.patients import service
+from equipoise.clinic.patients import identity, service
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.patients.schemas import (
     PatientCreate,
@@ -97,8 +97,8 @@ def research_patients(request: Request, limit: int = Query(500, ge=1, le=5000),
     today = dt.date.today()
     rows = session.scalars(select(Patient).where(Patient.clinic_id == who.clinic_id)
                            .order_by(Patient.id).limit(limit).offset(offset))
-    out = [ResearchPatient(pseudonym=service.pseudonym(clinic.research_key, p.id),
-                           age_band=service.age_band(p.birth_date, today), sex=p.sex,
+    out = [ResearchPatient(pseudonym=identity.pseudonym(clinic.research_key, p.id),
+                           age_band=identity.age_band(p.birth_date, today), sex=p.sex,
                            synthetic=p.synthetic) for p in rows]
     record(session, request, who, "read", "research-patients")
     session.commit()

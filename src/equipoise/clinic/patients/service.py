@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from equipoise.clinic.db import owned
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients.models import Patient
 from equipoise.errors import ClinicError
 
@@ -25,6 +22,7 @@ def create(session: Session, clinic_id: str, values: dict[str, object]) -> Patie
     p = Patient(clinic_id=clinic_id, **values)
     session.add(p)
     session.flush()
+    outcomes.refresh(session, p)        # every patient is on the dashboard from the start
     return p
 
 
@@ -38,20 +36,3 @@ def search(session: Session, clinic_id: str, text: str, limit: int,
                         func.lower(Patient.mrn).like(like)))
     return list(session.scalars(q.order_by(Patient.family_name, Patient.given_name, Patient.id)
                                 .limit(limit).offset(offset)))
-
-
-def age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def age_band(birth: dt.date, on: dt.date) -> str:
-    """Ten-year bands; 90 and over pooled (ages above 89 identify, HIPAA Safe Harbor)."""
-    a = age(birth, on)
-    if a >= 90:
-        return "90+"
-    low = a // 10 * 10
-    return f"{low}-{low + 9}"
-
-
-def pseudonym(secret: str, patient_id: str) -> str:
-    return hmac.new(secret.encode(), patient_id.encode(), hashlib.sha256).hexdigest()[:16]

@@ -17,8 +17,8 @@ from equipoise.care.profile import Medication, Profile
 from equipoise.care.safety import load_rules, screen
 from equipoise.clinic.db import owned
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients.identity import age
 from equipoise.clinic.patients.models import Patient
-from equipoise.clinic.patients.service import age
 from equipoise.clinic.prescriptions.models import DoseStep, MedicationCourse
 from equipoise.errors import ClinicError
 

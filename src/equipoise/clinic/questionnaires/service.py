@@ -39,8 +39,11 @@ def total_code(name: str) -> tuple[str, str, str]:
 def record_response(session: Session, clinic_id: str, patient_id: str, name: str,
                     answers: Answers, *, source: str, entered_by: str | None,
                     authored: dt.datetime | None = None,
-                    infusion_id: str | None = None) -> tuple[QuestionnaireResponse, Observation]:
-    """Score ``answers`` and store the response with its observation (nothing on error)."""
+                    infusion_id: str | None = None,
+                    summarise: bool = True) -> tuple[QuestionnaireResponse, Observation]:
+    """Score ``answers`` and store the response with its observation (nothing on error);
+    the patient's outcome summary is refreshed unless a bulk caller does it once at the end
+    (``summarise=False``)."""
     try:
         result = score(name, answers)
     except MeasureError as exc:
@@ -66,7 +69,8 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
                       effective=when, flags=[dataclasses.asdict(f) for f in result.flags])
     session.add(obs)
     session.flush()
-    outcomes.refresh_patient(session, patient_id)
+    if summarise:
+        outcomes.refresh_patient(session, patient_id)
     return response, obs
 
 
