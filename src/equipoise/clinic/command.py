@@ -4,6 +4,7 @@ point (the CLI never imports the clinic)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -17,6 +18,9 @@ def register(sub: Any) -> None:
     serve = verbs.add_parser("serve", help="run the clinic (migrations applied first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes, each with its own connection pool (default 1; "
+                            "more use more CPU cores)")
     _db_option(serve)
     serve.set_defaults(run=_serve)
     demo = verbs.add_parser("demo", help="load a synthetic clinic (clearly marked synthetic)")
@@ -77,7 +81,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"first administrator set-up (one use, {cfg.setup_link_hours} h): "
               f"{url}/setup/{token}", file=sys.stderr)
     # No access log: request lines would carry ids; the audit log records access instead.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    if args.workers > 1:
+        # Each worker process makes its own app (and engine) from the same settings, read
+        # from the environment: the database URL given here is put there for them.
+        app.state.engine.dispose()
+        os.environ["EQUIPOISE_CLINIC_DATABASE_URL"] = cfg.database_url
+        uvicorn.run("equipoise.clinic.app:create_app", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, access_log=False, log_level="warning")
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
     return 0
 
 
