@@ -72,6 +72,7 @@ from equipoise.clinic import models as m
 from equipoise.clinic.alerts import service as alert_service
 from equipoise.clinic.care_plans import service as care_plan_service
 from equipoise.clinic.demo import DEMO_LIMITS, FAMILY, GIVEN
+from equipoise.clinic.outcomes import service as outcome_service
 from equipoise.clinic.questionnaires import service as questionnaire_service
 from equipoise.clinic.security import hash_password
 
@@ -82,6 +83,9 @@ LABELS = {"submit": "questionnaire submission (POST /api/patients/{id}/questionn
           "dashboard-page": "clinic dashboard page (GET /outcomes)"}
 BATCH = 10_000
 VERIFY_SCORES, VERIFY_SERVICE, VERIFY_ALERTS = 2000, 50, 40
+
+
+MODALITIES = ("ssri", "cbt", "ketamine", "ssri+cbt", "ketamine+ssri", "")
 
 
 def log(msg: str) -> None:
@@ -347,6 +351,64 @@ def build(url: str, sqlite_path: Path | None, args: argparse.Namespace) -> Built
         n_alerts += len(alert_rows)
         _insert(conn, m.AlertRecord.__table__, alert_rows)
     log(f"  {n_alerts:,} alerts in {time.perf_counter() - t_a:.1f} s")
+
+    # Treatments from each patient's start (a modality drawn per patient, 1 in 6 untreated),
+    # then every patient's outcome summary made by the clinic's own service, so the
+    # dashboard groups a realistic clinic.
+    t_t = time.perf_counter()
+    mods = rng.integers(0, len(MODALITIES), n_pat)
+    with engine.begin() as conn:
+        courses, steps, sessions, infusions = [], [], [], []
+        for k in range(n_pat):
+            mod, start = MODALITIES[int(mods[k])], start_of[k]
+            if "ssri" in mod:
+                cid = new_id()
+                courses.append({"id": cid, "clinic_id": clinic_id, "patient_id": patient_ids[k],
+                                "drug": "sertraline", "drug_class": "ssri", "started_on": start,
+                                "stopped_on": None, "stop_reason": "",
+                                "created_by": user_ids[0], "created_at": now})
+                steps.append({"id": new_id(), "clinic_id": clinic_id, "course_id": cid,
+                              "from_date": start, "dose_mg_per_day": 50.0,
+                              "acknowledged_rules": [], "created_by": user_ids[0]})
+            if "cbt" in mod:
+                sessions.append({"id": new_id(), "clinic_id": clinic_id,
+                                 "patient_id": patient_ids[k], "on": start, "number": 1,
+                                 "modality": "individual", "minutes": 50,
+                                 "attended": "attended", "therapist_id": user_ids[0],
+                                 "created_at": now})
+            if "ketamine" in mod:
+                t0_inf = dt.datetime.combine(start, dt.time(10, 0), dt.UTC)
+                weight = float(weights[k])
+                infusions.append({
+                    "id": new_id(), "clinic_id": clinic_id, "patient_id": patient_ids[k],
+                    "scheduled_for": t0_inf, "status": "signed", "weight_kg": weight,
+                    "mg_per_kg": 0.5, "dose_mg": round(0.5 * weight, 1), "minutes": 40,
+                    "checklist": {}, "screen": [], "screen_status": "eligible",
+                    "benzodiazepine_mg_diazepam_24h": None, "started_at": t0_inf,
+                    "ended_at": t0_inf + dt.timedelta(minutes=40), "cadss_total": None,
+                    "cadss_answers": None,
+                    "discharged_at": t0_inf + dt.timedelta(minutes=170),
+                    "discharge_criteria": {}, "escort_arranged": True,
+                    "signed_by": user_ids[0], "signed_at": t0_inf + dt.timedelta(minutes=180),
+                    "created_by": user_ids[0], "created_at": now})
+        for table_, rows_ in ((m.MedicationCourse, courses), (m.DoseStep, steps),
+                              (m.TherapySession, sessions), (m.Infusion, infusions)):
+            for i in range(0, len(rows_), BATCH):
+                _insert(conn, table_.__table__, rows_[i:i + BATCH])
+    progress = _progress("outcome summaries")
+    with factory() as session:
+        for k, pid in enumerate(patient_ids):
+            patient = session.get(m.Patient, pid)
+            assert patient is not None
+            outcome_service.refresh(session, patient)
+            if k % 500 == 0 or k == n_pat - 1:
+                progress(k + 1, n_pat)
+                session.commit()
+                session.expunge_all()
+        session.commit()
+    log(f"  treatments ({len(courses):,} courses, {len(sessions):,} CBT sessions, "
+        f"{len(infusions):,} infusions) and outcome summaries in "
+        f"{time.perf_counter() - t_t:.1f} s")
 
     if sqlite_path is None:
         # A running clinic's tables have statistics (autovacuum); a bulk load has none yet.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -67,6 +68,10 @@ def _infusions(site: Site, c: TestClient, pids: list[str]) -> None:
     assert running.status_code == 201, running.text
     r = c.post(f"/api/infusions/{running.json()['id']}/start", json={"at": _t(100)})
     assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+    for _ in range(2):           # the same event twice: content alone cannot tell them apart
+        r = c.post(f"/api/infusions/{running.json()['id']}/adverse-events", json={
+            "at": _t(110), "description": "headache", "severity": "mild"})
+        assert r.status_code == 201, r.text
 
 
 def _fill(site: Site) -> Any:
@@ -139,11 +144,17 @@ def test_export_import_export_is_identical(site: Site) -> None:
     codes = [e["resource"]["code"]["coding"][0]["code"] for e in first["entry"]
              if e["resource"]["resourceType"] == "Observation"]
     assert len(codes) == 5 + 2 + 17            # scores, body weights, 5 readings' vital signs
-    assert [codes.count(c) for c in ("85353-1", "85354-9", "8867-4", "59408-5")] == [5, 5, 3, 4]
+    assert [codes.count(c) for c in ("85353-1", "85354-9", "8867-4", "2708-6")] == [5, 5, 3, 4]
+    spo2 = [e["resource"]["code"]["coding"] for e in first["entry"]
+            if e["resource"]["resourceType"] == "Observation"
+            and e["resource"]["code"]["coding"][0]["code"] == "2708-6"]
+    assert len(spo2) == 4
+    # the R4B oxygen-saturation profile's code, then how it was measured
+    assert all([c["code"] for c in coding] == ["2708-6", "59408-5"] for coding in spo2)
     assert kinds.count("Procedure") == 3                       # CBT sessions
     assert kinds.count("MedicationRequest") == 2               # antidepressant courses
     assert kinds.count("MedicationAdministration") == 3        # ketamine infusions
-    assert kinds.count("AdverseEvent") == 2
+    assert kinds.count("AdverseEvent") == 2 + 2               # two the same: both kept
     assert kinds.count("CarePlan") == 1
     states = {e["resource"]["status"] for e in first["entry"]
               if e["resource"]["resourceType"] == "MedicationAdministration"}
@@ -159,11 +170,11 @@ def test_export_import_export_is_identical(site: Site) -> None:
     assert sorted(len(x["infusions"]) for x in charts.values()) == [1, 1, 1]
     assert sum(len(x["care_plans"]) for x in charts.values()) == 1
     assert _charts(b) == charts
-    with site.session() as s:              # made, charted and signed by the importing user
+    with site.session() as s:   # made and charted by the importing user; signed by no one named
         b_user = site.users["clinician@B"].id
         rows = s.scalars(select(Infusion).where(Infusion.clinic_id == site.clinics["B"].id))
         assert {(i.status, i.created_by, i.signed_by) for i in rows} == {
-            ("signed", b_user, b_user), ("screening", b_user, None),
+            ("signed", b_user, None), ("screening", b_user, None),
             ("in_progress", b_user, None)}
         signed = s.scalar(select(Infusion.id).where(Infusion.status == "signed",
                                                     Infusion.clinic_id == site.clinics["B"].id))
@@ -183,6 +194,44 @@ def _bad(bundle: dict[str, Any], kind: str, change: Any, code: str = "") -> dict
                    else "derivedFrom" in e["resource"])))
     change(res)
     return out
+
+
+def _plan_share(value: float) -> Any:
+    def change(r: dict[str, Any]) -> None:
+        stored = json.loads(r["extension"][1]["valueString"])
+        option = next(o for o in stored["options"] if o["expected"])
+        option["expected"]["response_or_remission_week_12"] = value
+        r["extension"][1]["valueString"] = json.dumps(stored)
+    return change
+
+
+def _signed(bundle: dict[str, Any], change: Any) -> dict[str, Any]:
+    """``bundle`` with ``change(entries, signed infusion)`` made."""
+    out = copy.deepcopy(bundle)
+    entries = [e["resource"] for e in out["entry"]]
+    ma = next(r for r in entries if r["resourceType"] == "MedicationAdministration"
+              and r["status"] == "completed")
+    change(entries, ma)
+    return out
+
+
+def _no_discharge_reading(entries: list[dict[str, Any]], ma: dict[str, Any]) -> None:
+    for r in entries:                      # the pre-discharge reading becomes a "post" one
+        for e in r.get("extension", []):
+            if e["url"].endswith("vitals-phase") and e["valueCode"] == "discharge":
+                e["valueCode"] = "post"
+
+
+def _signed_before_start(entries: list[dict[str, Any]], ma: dict[str, Any]) -> None:
+    signed = next(e for e in ma["extension"] if e["url"].endswith("signed-at"))
+    signed["valueDateTime"] = ma["effectivePeriod"]["start"]
+
+
+def _links_a_gad7(entries: list[dict[str, Any]], ma: dict[str, Any]) -> None:
+    gad7 = next(r for r in entries if r["resourceType"] == "QuestionnaireResponse"
+                and r["questionnaire"].endswith("gad7")
+                and r["subject"] == ma["subject"])
+    ma["supportingInformation"] = [{"reference": f"QuestionnaireResponse/{gad7['id']}"}]
 
 
 def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site) -> None:
@@ -230,6 +279,10 @@ def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site)
         (_bad(good, "CarePlan", lambda r: r["extension"][1].update(valueString="{not json")),
          "CarePlan/", "extension"),
         (_bad(good, "CarePlan", lambda r: r["activity"].pop()), "CarePlan/", "activity"),
+        (_bad(good, "CarePlan", _plan_share(7.5)), "CarePlan/", "extension"),
+        (_signed(good, _no_discharge_reading), "MedicationAdministration/", "extension"),
+        (_signed(good, _signed_before_start), "MedicationAdministration/", "effectivePeriod"),
+        (_signed(good, _links_a_gad7), "MedicationAdministration/", "supportingInformation"),
     ]
     for bundle, resource, field in cases:
         r = b.post("/api/fhir/import", json=bundle)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -38,6 +39,7 @@ from equipoise.clinic.fhir.terminology import (
     QUESTIONNAIRE,
     SNOMED,
     SPO2,
+    SPO2_PROFILE,
     SYSTOLIC,
     UCUM,
     VITALS_PANEL,
@@ -187,11 +189,18 @@ def admin_status(state: str, screen_status: str) -> tuple[str, list[dict[str, st
     return status, [{"text": f"not started ({state}; screen {screen_status})"}]
 
 
-def infusion_id(p: Patient, inf: Infusion) -> str:
-    return fhir_id("infusion", p.mrn, _time(inf.scheduled_for))
+def _nth(ordinal: int) -> tuple[str, ...]:
+    """What tells apart records whose identifying content is the same (the second
+    "nausea" at one time): their order, from the second on."""
+    return (f"#{ordinal}",) if ordinal else ()
 
 
-def infusion_resource(p: Patient, inf: Infusion, responses: list[str]) -> dict[str, Any]:
+def infusion_id(p: Patient, inf: Infusion, ordinal: int = 0) -> str:
+    return fhir_id("infusion", p.mrn, _time(inf.scheduled_for), *_nth(ordinal))
+
+
+def infusion_resource(p: Patient, inf: Infusion, responses: list[str],
+                      ordinal: int = 0) -> dict[str, Any]:
     """A ketamine infusion as a MedicationAdministration: start and end as effectivePeriod
     (the scheduled time as effectiveDateTime until it starts), the dose in mg given over its
     minutes (rateRatio), intravenous; the rest of the monitoring form as equipoise extensions
@@ -224,7 +233,7 @@ def infusion_resource(p: Patient, inf: Infusion, responses: list[str]) -> dict[s
     if inf.signed_at is not None:
         ext.append({"url": EXT + "signed-at", "valueDateTime": _time(inf.signed_at)})
     out: dict[str, Any] = {
-        "resourceType": "MedicationAdministration", "id": infusion_id(p, inf),
+        "resourceType": "MedicationAdministration", "id": infusion_id(p, inf, ordinal),
         "extension": ext, "status": status,
         "medicationCodeableConcept": {"text": KETAMINE},
         "subject": {"reference": f"Patient/{fhir_id('patient', p.mrn)}"},
@@ -251,20 +260,23 @@ def _component(code: str, display: str, value: float) -> dict[str, Any]:
             "valueQuantity": _quantity(value, "mmHg", "mm[Hg]")}
 
 
-def vital_resources(p: Patient, ma_id: str, v: VitalSign) -> list[dict[str, Any]]:
+def vital_resources(p: Patient, ma_id: str, v: VitalSign,
+                    ordinal: int = 0) -> list[dict[str, Any]]:
     """A reading during an infusion: a vital-signs panel (85353-1; the phase, and the action
     and reasons the clinic's limits gave, as extensions) whose members are the blood pressure
     (85354-9, systolic and diastolic components) and, when taken, heart rate and SpO2 by pulse
     oximetry; each is partOf the infusion's MedicationAdministration."""
-    panel_id = fhir_id("vitals", ma_id, _time(v.at), v.phase)
+    panel_id = fhir_id("vitals", ma_id, _time(v.at), v.phase, *_nth(ordinal))
 
-    def observation(oid: str, code: str, display: str, **rest: Any) -> dict[str, Any]:
+    def observation(oid: str, code: str, display: str, *more: dict[str, str],
+                    **rest: Any) -> dict[str, Any]:
         return {"resourceType": "Observation", "id": oid,
                 "partOf": [{"reference": f"MedicationAdministration/{ma_id}"}],
                 "status": "final",
                 "category": [{"coding": [{"system": OBSERVATION_CATEGORY,
                                           "code": "vital-signs"}]}],
-                "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                "code": {"coding": [{"system": LOINC, "code": code, "display": display},
+                                    *more]},
                 "subject": {"reference": f"Patient/{fhir_id('patient', p.mrn)}"},
                 "effectiveDateTime": _time(v.at)} | rest
 
@@ -278,9 +290,11 @@ def vital_resources(p: Patient, ma_id: str, v: VitalSign) -> list[dict[str, Any]
             fhir_id("heart-rate", panel_id), HEART_RATE, "Heart rate",
             valueQuantity=_quantity(v.heart_rate, "beats/minute", "/min")))
     if v.spo2 is not None:
+        # The R4B oxygen-saturation profile requires 2708-6; 59408-5 says how it was taken.
         members.append(observation(
-            fhir_id("spo2", panel_id), SPO2,
-            "Oxygen saturation in Arterial blood by Pulse oximetry",
+            fhir_id("spo2", panel_id), SPO2_PROFILE, "Oxygen saturation in Arterial blood",
+            {"system": LOINC, "code": SPO2,
+             "display": "Oxygen saturation in Arterial blood by Pulse oximetry"},
             valueQuantity=_quantity(v.spo2, "%", "%")))
     panel = observation(
         panel_id, VITALS_PANEL,
@@ -292,7 +306,8 @@ def vital_resources(p: Patient, ma_id: str, v: VitalSign) -> list[dict[str, Any]
     return [panel, *members]
 
 
-def adverse_event_resource(p: Patient, ma_id: str, e: AdverseEvent) -> dict[str, Any]:
+def adverse_event_resource(p: Patient, ma_id: str, e: AdverseEvent,
+                           ordinal: int = 0) -> dict[str, Any]:
     """An adverse event during an infusion: the description as the event's text, the infusion's
     MedicationAdministration as the suspect entity, the action taken as an extension. Mild,
     moderate and severe are R4B adverse-event-severity codes; the clinic's "serious" is not a
@@ -300,7 +315,7 @@ def adverse_event_resource(p: Patient, ma_id: str, e: AdverseEvent) -> dict[str,
     without a severity."""
     out: dict[str, Any] = {
         "resourceType": "AdverseEvent",
-        "id": fhir_id("adverse-event", ma_id, _time(e.at), e.description),
+        "id": fhir_id("adverse-event", ma_id, _time(e.at), e.description, *_nth(ordinal)),
         "actuality": "actual", "event": {"text": e.description},
         "subject": {"reference": f"Patient/{fhir_id('patient', p.mrn)}"},
         "date": _time(e.at), "recordedDate": _time(e.created_at),
@@ -368,16 +383,25 @@ def _infusions(session: Session, clinic_id: str, by_id: dict[str, Patient],
     for e in session.scalars(select(AdverseEvent).where(AdverseEvent.clinic_id == clinic_id)):
         events[e.infusion_id].append(e)
     out: list[dict[str, Any]] = []
-    for inf in sorted(infusions, key=lambda i: (by_id[i.patient_id].mrn, i.scheduled_for)):
+    seen: Counter[tuple[Any, ...]] = Counter()
+
+    def nth(*key: Any) -> int:
+        seen[key] += 1
+        return seen[key] - 1
+
+    for inf in sorted(infusions, key=lambda i: (by_id[i.patient_id].mrn, i.scheduled_for,
+                                                i.status, i.dose_mg)):
         p = by_id[inf.patient_id]
-        ma = infusion_resource(p, inf, sorted(cadss.get(inf.id, [])))
+        ma = infusion_resource(p, inf, sorted(cadss.get(inf.id, [])),
+                               nth("infusion", p.mrn, inf.scheduled_for))
         out.append(ma)
         for v in sorted(vitals[inf.id], key=lambda v: (
                 v.at, v.phase, v.systolic, v.diastolic, v.heart_rate or -1, v.spo2 or -1)):
-            out += vital_resources(p, ma["id"], v)
+            out += vital_resources(p, ma["id"], v, nth("vitals", ma["id"], v.at, v.phase))
         for e in sorted(events[inf.id], key=lambda e: (e.at, e.description, e.severity,
                                                        e.action_taken)):
-            out.append(adverse_event_resource(p, ma["id"], e))
+            out.append(adverse_event_resource(p, ma["id"], e,
+                                              nth("event", ma["id"], e.at, e.description)))
     return out
 
 

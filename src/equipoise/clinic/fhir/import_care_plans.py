@@ -28,6 +28,27 @@ def _stored_plan(r: Reader, stored: dict[str, Any]) -> bool:
     if not ok:
         r.fail("extension", "care-plan needs a schedule of {date, event, detail}, options "
                             "and a recommended option (or null)")
+        return False
+    for o in options:
+        expected = o.get("expected") or {}
+        if not isinstance(expected, dict):
+            r.fail("extension", f"care-plan option {o.get('treatment')!r}: expected must be "
+                                "an object")
+            return False
+        for key in [k for k in expected if k.startswith("response_or_remission_week_")]:
+            share = expected[key]
+            if isinstance(share, bool) or not isinstance(share, int | float) or \
+                    not 0 <= share <= 1:
+                r.fail("extension", f"care-plan option {o.get('treatment')!r}: {key} must be "
+                                    "a share between 0 and 1")
+                return False
+        base = next((k for k in expected if k.startswith("response_or_remission_week_")
+                     and not k.endswith(("_low", "_high"))), None)
+        if base and f"{base}_low" in expected and f"{base}_high" in expected and \
+                not expected[f"{base}_low"] <= expected[base] <= expected[f"{base}_high"]:
+            r.fail("extension", f"care-plan option {o.get('treatment')!r}: {base} lies "
+                                "outside its interval")
+            return False
     return ok
 
 

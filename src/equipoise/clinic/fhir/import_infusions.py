@@ -29,6 +29,7 @@ from equipoise.clinic.fhir.terminology import (
     INTRAVENOUS,
     SNOMED,
     SPO2,
+    SPO2_CODES,
     SYSTOLIC,
     VITALS_PANEL,
 )
@@ -40,6 +41,7 @@ from equipoise.clinic.infusions.schemas import (
     InfusionCreate,
     VitalsIn,
 )
+from equipoise.clinic.infusions.service import signature_gaps, start_refusals
 from equipoise.clinic.patients.models import Patient
 from equipoise.errors import MeasureError
 
@@ -189,13 +191,14 @@ def infusion(res: dict[str, Any], where: str, plan: ImportPlan) -> None:
             responses.append(qid)
     plan.problems += r.problems
     if not r.problems:
-        plan.infusions[str(res.get("id"))] = {"subject": subject, "responses": responses,
+        plan.infusions[str(res.get("id"))] = {"where": where, "subject": subject,
+                                              "responses": responses,
                                               "values": values}
 
 
 PHASES = ("pre", "during", "post", "discharge")
 ACTIONS = ("continue", "hold", "stop", "unset")
-VITAL_CODES = {VITALS_PANEL, BLOOD_PRESSURE, HEART_RATE, SPO2}
+VITAL_CODES = {VITALS_PANEL, BLOOD_PRESSURE, HEART_RATE, *SPO2_CODES}
 
 
 def _another(plan: ImportPlan, key: str, subject: str | None) -> bool:
@@ -233,7 +236,7 @@ def _member(r: Reader, values: dict[str, Any], readers: dict[str, Reader]) -> No
             else:
                 values[name], readers[name] = float(parts[code]["value"]), r
     elif (HEART_RATE in codes and q.get("code") == "/min") or \
-            (SPO2 in codes and q.get("code") == "%"):
+            (codes & SPO2_CODES and q.get("code") == "%"):
         name = "heart_rate" if HEART_RATE in codes else "spo2"
         if not isinstance(q.get("value"), int | float):
             r.fail("valueQuantity", "needs a number")
@@ -291,7 +294,8 @@ def _panel(where: str, res: dict[str, Any], parts: dict[str, tuple[str, dict[str
         claimed.add(mid)
         m = Reader(*parts[mid])
         members.append(m)
-        kind = {c for _, c in codings(m.res)} & {BLOOD_PRESSURE, HEART_RATE, SPO2}
+        kind = {SPO2 if c in SPO2_CODES else c for _, c in codings(m.res)} & {
+            BLOOD_PRESSURE, HEART_RATE, SPO2}
         if kind & seen:
             r.fail(f"hasMember[{k}]", "a reading has one of each vital sign")
         seen |= kind
@@ -376,6 +380,35 @@ def adverse_event(res: dict[str, Any], where: str, plan: ImportPlan) -> None:
                             "created_at": recorded, **values})
 
 
+def infusion_rules(plan: ImportPlan) -> None:
+    """The clinic's own rules over each infusion with its readings, as its steps enforce them:
+    a started infusion passed the start checks (``start_refusals``), a signed form has nothing
+    missing (``signature_gaps``) and start <= end <= discharge <= signature, and the ratings
+    linked to it are CADSS."""
+    instruments = {r["id"]: r["instrument"] for r in plan.responses}
+    for fid, entry in plan.infusions.items():
+        values, where = entry["values"], entry["where"]
+        inf = Infusion(**values)
+        readings = [VitalSign(**{k: v for k, v in r.items() if k != "infusion"})
+                    for r in plan.vitals if r["infusion"] == fid]
+        problems = []
+        if values["started_at"] is not None:
+            problems += [f"{where}: extension: started although {message}"
+                         for _, message in start_refusals(inf, readings)]
+        if values["signed_at"] is not None:
+            gaps = signature_gaps(inf, readings)
+            if gaps:
+                problems.append(f"{where}: extension: signed with {', '.join(gaps)} missing")
+            times = [values[k] for k in ("started_at", "ended_at", "discharged_at", "signed_at")]
+            if None not in times and times != sorted(times):
+                problems.append(f"{where}: effectivePeriod: start, end, discharge and "
+                                "signature must come in that order")
+        for qid in entry["responses"]:
+            if instruments.get(qid) != "cadss":
+                problems.append(f"{where}: supportingInformation: {qid} is not a CADSS rating")
+        plan.problems += problems
+
+
 def write_infusions(session: Session, clinic_id: str, user_id: str, plan: ImportPlan,
                      patients: dict[str, Patient], responses: dict[str, Any]) -> None:
     """Infusions, their readings and adverse events as exported; the importing user made,
@@ -385,7 +418,7 @@ def write_infusions(session: Session, clinic_id: str, user_id: str, plan: Import
         values = inf["values"]
         rows[fid] = Infusion(clinic_id=clinic_id, patient_id=patients[inf["subject"]].id,
                              created_by=user_id, **values,
-                             signed_by=user_id if values["signed_at"] else None)
+                             signed_by=None)    # who signed is not carried; when is
         session.add(rows[fid])
     session.flush()
     for fid, inf in plan.infusions.items():

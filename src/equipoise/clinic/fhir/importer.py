@@ -3,12 +3,14 @@ courses (MedicationRequest), CBT sessions (Procedure), ketamine infusions (Medic
 with their vital-signs Observations and AdverseEvents) and care plans (CarePlan) into a clinic.
 
 All or nothing: the bundle is checked whole first — structure (``fhir.resources``), value sets,
-references, the clinic's own rules (record numbers, scoring, the ranges of its request bodies)
-— and any problem rejects it, every problem named by entry, resource and field; only a clean
-bundle writes anything. Infusions, readings, adverse events and care plans are written as they
-were exported (not screened, judged or planned again, and raising no alerts); what the
-importing user did not do is not ascribed to anyone else: they become the records' author and
-an imported signature is theirs (the bundle carries when it was signed, not by whom).
+references, the clinic's own rules (record numbers, scoring, the ranges of its request bodies,
+an infusion's start and signature checks) — and any problem rejects it, every problem named by
+entry, resource and field; only a clean bundle writes anything. Infusions, readings, adverse
+events and care plans are written as they were exported (not screened, judged or planned
+again); the imported patients' alerts and outcome summaries are then computed from what was
+imported. What the importing user did not do is not ascribed to anyone else: they become the
+records' author, and an imported signature keeps its time but names no signer (the bundle
+carries when a form was signed, not by whom: users belong to one clinic).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from equipoise.clinic.fhir.import_infusions import (
     VITAL_CODES,
     adverse_event,
     infusion,
+    infusion_rules,
     vitals,
     write_infusions,
 )
@@ -178,6 +181,7 @@ def _check(bundle: dict[str, Any], session: Session, clinic_id: str) -> ImportPl
         elif kind not in ("Patient",):
             plan.problems.append(f"{where}: resourceType: {kind!r} is not imported here")
     vitals(readings, plan)
+    infusion_rules(plan)
     return plan
 
 

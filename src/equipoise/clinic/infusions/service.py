@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -126,22 +127,32 @@ def set_checklist(inf: Infusion, checklist: dict[str, Any]) -> None:
     inf.checklist = checklist
 
 
+def start_refusals(inf: Infusion,
+                   readings: Sequence[VitalSign]) -> list[tuple[str | None, str]]:
+    """Why ``inf`` may not start, as (field or None, message): an absolute contraindication,
+    an incomplete checklist, no blood pressure before dosing (MON-BP-40)."""
+    out: list[tuple[str | None, str]] = []
+    if inf.screen_status == "blocked":
+        rules = [f["id"] for f in inf.screen if f.get("severity") == "absolute"]
+        out.append((None, "the screen found an absolute contraindication "
+                          f"({', '.join(rules)}): the infusion cannot start"))
+    missing = [k for k in ("consent_recorded", "psychiatric_assessment_done", "escort_arranged")
+               if not inf.checklist.get(k)]
+    if missing:
+        out.append(("checklist", f"pre-infusion checklist incomplete: {', '.join(missing)}"))
+    if not any(v.phase == "pre" for v in readings):
+        out.append(("vitals", "record blood pressure before dosing (MON-BP-40)"))
+    return out
+
+
 def start(session: Session, inf: Infusion, at: dt.datetime | None) -> None:
     _open(inf)
     if inf.started_at is not None:
         raise ClinicError("the infusion has already started", status=409)
-    if inf.screen_status == "blocked":
-        rules = [f["id"] for f in inf.screen if f.get("severity") == "absolute"]
-        raise ClinicError("the screen found an absolute contraindication "
-                          f"({', '.join(rules)}): the infusion cannot start", status=409)
-    missing = [k for k in ("consent_recorded", "psychiatric_assessment_done", "escort_arranged")
-               if not inf.checklist.get(k)]
-    if missing:
-        raise ClinicError(f"pre-infusion checklist incomplete: {', '.join(missing)}",
-                          field="checklist", status=409)
-    if not _readings(session, inf, "pre"):
-        raise ClinicError("record blood pressure before dosing (MON-BP-40)", field="vitals",
-                          status=409)
+    refused = start_refusals(inf, _readings(session, inf, "pre"))
+    if refused:
+        field, message = refused[0]
+        raise ClinicError(message, field=field, status=409)
     inf.started_at = _when(at, "at")
     inf.status = "in_progress"
     session.flush()
@@ -243,9 +254,13 @@ def discharge(session: Session, inf: Infusion, body: DischargeIn) -> None:
 
 def missing_for_signature(session: Session, inf: Infusion) -> list[str]:
     """Every required field still empty; the form cannot be signed until this is empty."""
+    return signature_gaps(inf, _readings(session, inf))
+
+
+def signature_gaps(inf: Infusion, readings: Sequence[VitalSign]) -> list[str]:
+    """``missing_for_signature`` for an infusion and its readings in hand."""
     missing = [k for k in ("consent_recorded", "psychiatric_assessment_done", "escort_arranged")
                if not inf.checklist.get(k)]
-    readings = _readings(session, inf)
     if not any(v.phase == "pre" for v in readings):
         missing.append("blood pressure before dosing")
     if inf.started_at is None:
