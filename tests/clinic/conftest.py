@@ -141,6 +141,7 @@ def site(database_url: str) -> Iterator[Site]:
     for c in s.clients:
         c.close()
     app.state.engine.dispose()
+    app.state.read_engine.dispose()
 
 
 PATIENT = {"mrn": "MRN-001", "given_name": "Ada", "family_name": "Lovelace",

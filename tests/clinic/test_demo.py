@@ -37,3 +37,4 @@ def test_the_demo_loads_a_marked_synthetic_clinic_its_users_can_use(database_url
         board = c.get("/api/outcomes").json()        # every patient summarised
         assert board["patients"] == 12 and board["treated"] > 0
     app.state.engine.dispose()
+    app.state.read_engine.dispose()

@@ -43,6 +43,7 @@ def server(database_url: str) -> Iterator[str]:
     with live_server(app) as url:
         yield url
     app.state.engine.dispose()
+    app.state.read_engine.dispose()
 
 
 def _at(minutes_ago: float) -> str:

@@ -10,7 +10,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from equipoise import __version__
 from equipoise.clinic.accounts.router import router as accounts
@@ -20,6 +21,7 @@ from equipoise.clinic.db import make_engine, session_factory
 from equipoise.clinic.deps import audit_refusal
 from equipoise.clinic.fhir.router import router as fhir
 from equipoise.clinic.infusions.router import router as infusions
+from equipoise.clinic.outcomes.cache import DashboardCache
 from equipoise.clinic.outcomes.router import router as outcomes
 from equipoise.clinic.pages.outcomes import router as outcome_pages
 from equipoise.clinic.pages.router import DISCLAIMER, SignInRequiredError
@@ -42,12 +44,27 @@ _HEADERS = {
 }
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        for k, v in _HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+class SecurityHeaders:
+    """Adds ``_HEADERS`` to every response that does not set them (plain ASGI: Starlette's
+    BaseHTTPMiddleware costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in _HEADERS.items():
+                    if k not in headers:
+                        headers.append(k, v)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class SafeJSONResponse(JSONResponse):
@@ -103,6 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = cfg
     app.state.engine = make_engine(cfg.database_url)
     app.state.sessions = session_factory(app.state.engine, cfg.timezone)
+    # Requests that only read (then audit the read) run their reads side by side on SQLite.
+    app.state.read_engine = make_engine(cfg.database_url, reads_first=True) \
+        if cfg.database_url.startswith("sqlite") else app.state.engine
+    app.state.read_sessions = session_factory(app.state.read_engine, cfg.timezone)
+    app.state.dashboards = DashboardCache(cfg.dashboard_seconds)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ClinicError, _clinic_error)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -85,6 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Each worker process makes its own app (and engine) from the same settings, read
         # from the environment: the database URL given here is put there for them.
         app.state.engine.dispose()
+        app.state.read_engine.dispose()
         os.environ["EQUIPOISE_CLINIC_DATABASE_URL"] = cfg.database_url
         uvicorn.run("equipoise.clinic.app:create_app", factory=True, workers=args.workers,
                     host=args.host, port=args.port, access_log=False, log_level="warning")

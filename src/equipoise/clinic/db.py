@@ -7,18 +7,35 @@ has committed survives the process being killed.
 
 from __future__ import annotations
 
+try:
+    import fcntl
+except ImportError:                     # Windows: serve SQLite from one process there
+    fcntl = None  # type: ignore[assignment]
+
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, ForeignKey, String, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    String,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from equipoise.errors import ClinicError
@@ -101,9 +118,16 @@ def owned(session: Session, model: type[Row], clinic_id: str, row_id: str, what:
     return row
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, reads_first: bool = False, **kwargs: Any) -> Engine:
     """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``); statement
-    parameters (patient data) never appear in its errors or logs."""
+    parameters (patient data) never appear in its errors or logs.
+
+    On SQLite, writers take turns (``_WriteTurn``). An ordinary engine's transaction takes
+    its turn as it begins. A ``reads_first`` engine (for requests that read, then record that
+    they read) runs its reads without a transaction, side by side with other requests, and
+    takes its turn and begins a transaction at its first write: what it writes after that is
+    consistent, what it read before is as of each read. On PostgreSQL the two are the same.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                hide_parameters=True, **kwargs)
@@ -115,10 +139,98 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            conn.isolation_level = None          # transactions begin below, not in pysqlite
 
+        _take_turns(engine, _WriteTurn.of(make_url(url).database), reads_first)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=40,
                          hide_parameters=True, **kwargs)
+
+
+class _WriteTurn:
+    """One writer at a time on a SQLite file. SQLite itself has one writer at a time, and a
+    connection that finds the database locked sleeps and retries (up to 100 ms a time), which
+    under load turns into seconds of waiting; writers queue here instead: on a lock of this
+    process, then on an exclusive ``flock`` of ``<database>.write-lock`` shared by every
+    process serving the file (where the platform has ``fcntl``; a process that dies gives its
+    ``flock`` back). One per file in a process, shared by its engines."""
+
+    _known: ClassVar[dict[str, _WriteTurn]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+    KEY = "equipoise_write_turn"
+
+    def __init__(self, path: str | None) -> None:
+        self.lock = threading.Lock()
+        shared = bool(path) and path != ":memory:" and fcntl is not None
+        self.handle = open(f"{path}.write-lock", "a+b") if shared else None  # noqa: SIM115
+
+    @classmethod
+    def of(cls, path: str | None) -> _WriteTurn:
+        if not path or path == ":memory:":
+            return cls(None)                 # a memory database is one engine's own
+        key = str(Path(path).resolve())
+        with cls._guard:
+            if key not in cls._known:
+                cls._known[key] = cls(path)
+            return cls._known[key]
+
+    def take(self, info: dict[Any, Any]) -> bool:
+        """Wait for the turn unless this connection holds it; whether it was taken now."""
+        if info.get(self.KEY):
+            return False
+        if not self.lock.acquire(timeout=30):
+            raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError(
+                "waited 30 s for the database's write lock"))
+        if self.handle is not None and fcntl is not None:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX)
+        info[self.KEY] = True
+        return True
+
+    def give(self, info: dict[Any, Any]) -> None:
+        if info.pop(self.KEY, False):
+            if self.handle is not None and fcntl is not None:
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+            self.lock.release()
+
+
+WRITES = ("insert", "update", "delete", "replace")
+
+
+def _take_turns(engine: Engine, turn: _WriteTurn, reads_first: bool) -> None:
+    """A transaction holds the turn until its connection goes back to the pool (after its
+    commit or rollback; a connection's later transactions, as in a migration, keep it), and
+    takes SQLite's write lock as it begins (BEGIN IMMEDIATE), never part-way through."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        if reads_first:
+            return                                   # no BEGIN: reads run on their own
+        turn.take(conn.info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.give(conn.info)
+            raise
+
+    if reads_first:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip()[:7].lower().startswith(WRITES) and turn.take(conn.info):
+                cursor.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi: Any, record: Any) -> None:
+        turn.give(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidate(_dbapi: Any, record: Any, _exc: Any) -> None:
+        turn.give(record.info)
+
+
+def claim_writes(session: Session) -> None:
+    """Make the rest of ``session``'s transaction consistent before it reads what it will
+    write from (a reads-first SQLite session takes its write turn here; elsewhere a no-op)."""
+    session.execute(text("UPDATE clinics SET id = id WHERE 1 = 0"))
 
 
 def session_factory(engine: Engine, timezone: str = "UTC") -> sessionmaker[Session]:

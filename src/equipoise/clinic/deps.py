@@ -39,8 +39,10 @@ def sessions(request: Request) -> sessionmaker[Session]:
 
 def db(request: Request) -> Iterator[Session]:
     """The request's session. Handlers commit before they answer, so a client never sees a
-    success for a write (or a read whose audit record) that is not yet durable."""
-    session = sessions(request)()
+    success for a write (or a read whose audit record) that is not yet durable. A GET reads
+    first and takes its write turn when it records the read (``db.make_engine``)."""
+    reads = request.method in ("GET", "HEAD")
+    session = (request.app.state.read_sessions if reads else sessions(request))()
     try:
         yield session
         session.commit()

@@ -33,6 +33,9 @@ class Settings:
     setup_link_hours: int = 24
     # Times typed into forms without a zone are read in this zone (IANA name).
     timezone: str = "UTC"
+    # The outcome dashboard (aggregates of every patient) is recomputed at most this often
+    # per clinic and view; each answer says when it was computed. 0: on every request.
+    dashboard_seconds: int = 30
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

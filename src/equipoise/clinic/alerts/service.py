@@ -15,7 +15,7 @@ from equipoise.care.measures import RelapseRule
 from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.care_plans.models import CarePlanRecord
-from equipoise.clinic.db import owned, utcnow
+from equipoise.clinic.db import claim_writes, owned, utcnow
 from equipoise.clinic.infusions.models import Infusion, VitalSign
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -51,7 +51,7 @@ def _protocol(session: Session, patient: Patient) -> dict[str, Any]:
 
 
 def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:
-    rows = session.execute(select(Observation.effective, Observation.value).where(
+    rows = session.connection().execute(select(Observation.effective, Observation.value).where(
         Observation.patient_id == patient.id, Observation.clinic_id == patient.clinic_id,
         Observation.instrument == instrument).order_by(Observation.effective))
     return [(when.date(), float(value)) for when, value in rows]
@@ -59,7 +59,8 @@ def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[d
 
 def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Alert]:
     """Every alert the rules raise for ``patient`` as of ``today``."""
-    plan = session.scalars(select(CarePlanRecord).where(
+    plan = session.connection().execute(select(
+        CarePlanRecord.start_date, CarePlanRecord.profile, CarePlanRecord.plan).where(
         CarePlanRecord.patient_id == patient.id, CarePlanRecord.clinic_id == patient.clinic_id)
         .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
     gad = _series(session, patient, "gad7")
@@ -84,13 +85,13 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
         if plan is not None:
             late = rules.overdue(gad[-1][0] if gad else None, start, today)
             out += [late] if late else []
-    for when, answers in session.execute(select(
+    for when, answers in session.connection().execute(select(
             QuestionnaireResponse.authored, QuestionnaireResponse.answers).where(
             QuestionnaireResponse.patient_id == patient.id,
             QuestionnaireResponse.instrument == "phq9")):
         flag = rules.suicidality(when.date(), int(answers[8]))
         out += [flag] if flag else []
-    for when, action, reasons in session.execute(select(
+    for when, action, reasons in session.connection().execute(select(
             VitalSign.at, VitalSign.action, VitalSign.reasons).join(
             Infusion, Infusion.id == VitalSign.infusion_id).where(
             Infusion.patient_id == patient.id, VitalSign.action.in_(("hold", "stop")))):
@@ -101,8 +102,9 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
 
 def refresh(session: Session, patient: Patient, today: dt.date | None = None) -> int:
     """Store the patient's new alerts (one per key); how many were new."""
+    claim_writes(session)               # the alerts known below are the ones stored
     found = compute(session, patient, today or utcnow().date())
-    known = set(session.scalars(select(AlertRecord.key).where(
+    known = set(session.connection().scalars(select(AlertRecord.key).where(
         AlertRecord.patient_id == patient.id)))
     new = 0
     for a in found:
@@ -120,6 +122,7 @@ def refresh(session: Session, patient: Patient, today: dt.date | None = None) ->
 
 def sweep_overdue(session: Session, clinic_id: str, today: dt.date) -> int:
     """Overdue questionnaires of every patient with a plan (run when the worklist opens)."""
+    claim_writes(session)
     latest_plan = select(CarePlanRecord.patient_id, func.max(CarePlanRecord.created_at)
                          .label("made")).where(CarePlanRecord.clinic_id == clinic_id) \
         .group_by(CarePlanRecord.patient_id).subquery()

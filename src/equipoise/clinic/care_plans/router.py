@@ -50,7 +50,8 @@ def list_plans(patient_id: Id, request: Request,
                session: Session = Depends(db)) -> list[CarePlanSummary]:
     """Newest first."""
     p = patients.get(session, who.clinic_id, patient_id)
-    out = [summary(r) for r in service.for_patient(session, who.clinic_id, p.id)]
+    out = [summary(r) for r in service.for_patient(session, who.clinic_id, p.id,
+                                                   listed=True)]
     record(session, request, who, "read", "care-plan", None, p.id)
     session.commit()
     return out

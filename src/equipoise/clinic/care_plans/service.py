@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from equipoise.care.planner import make_plan
 from equipoise.care.profile import parse_profile
@@ -36,10 +36,16 @@ def get(session: Session, clinic_id: str, plan_id: str) -> CarePlanRecord:
     return owned(session, CarePlanRecord, clinic_id, plan_id, "care plan")
 
 
-def for_patient(session: Session, clinic_id: str, patient_id: str) -> list[CarePlanRecord]:
-    return list(session.scalars(select(CarePlanRecord).where(
+def for_patient(session: Session, clinic_id: str, patient_id: str, *,
+                listed: bool = False) -> list[CarePlanRecord]:
+    """The patient's plans, newest first; ``listed``: without their profile and plan
+    documents (loaded only if read), for lists that show dates and the recommendation."""
+    q = select(CarePlanRecord).where(
         CarePlanRecord.clinic_id == clinic_id, CarePlanRecord.patient_id == patient_id)
-        .order_by(CarePlanRecord.created_at.desc(), CarePlanRecord.id.desc())))
+    if listed:
+        q = q.options(defer(CarePlanRecord.profile), defer(CarePlanRecord.plan))
+    return list(session.scalars(q.order_by(CarePlanRecord.created_at.desc(),
+                                           CarePlanRecord.id.desc())))
 
 
 def profile_document(patient: Patient, given: dict[str, Any], start: dt.date) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def outcomes(request: Request,
     """The clinic's observed outcomes by modality, clinician and start quarter against the
     plans' expectation, with Wilson intervals. GAD-7 remission needs a cut-off
     (``remission_at_or_below``): none is sourced, so none is assumed."""
-    out = service.for_user(session, who.clinic_id, not who.can("patients:read"),
-                           remission_at_or_below)
+    out = service.cached(request.app.state.dashboards, session, who.clinic_id,
+                         not who.can("patients:read"), remission_at_or_below)
     record(session, request, who, "read", "outcomes-dashboard")
     session.commit()
     return out

@@ -22,6 +22,7 @@ from equipoise.clinic.alerts.service import _protocol, relapse_rule
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import local_time
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
+from equipoise.clinic.outcomes.cache import DashboardCache
 from equipoise.clinic.outcomes.models import OutcomeRecord
 from equipoise.clinic.patients.identity import pseudonym
 from equipoise.clinic.patients.models import Patient
@@ -59,31 +60,32 @@ def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
     """The patient's outcome from their records (``care.outcomes.summarise``), in the clinic's
     local time."""
     pid, cid = patient.id, patient.clinic_id
+    conn = session.connection()            # plain column reads, without the ORM's overhead
     began: list[tuple[rules.Moment, str, str]] = []       # (when, treatment, who started it)
-    for at, who in session.execute(select(Infusion.started_at, Infusion.created_by).where(
+    for at, who in conn.execute(select(Infusion.started_at, Infusion.created_by).where(
             Infusion.patient_id == pid, Infusion.clinic_id == cid,
             Infusion.started_at.is_not(None))):
         if at is not None:
             began.append((local_time(session, at), "ketamine", who))
-    for day, who in session.execute(select(MedicationCourse.started_on,
+    for day, who in conn.execute(select(MedicationCourse.started_on,
                                            MedicationCourse.created_by).where(
             MedicationCourse.patient_id == pid, MedicationCourse.clinic_id == cid)):
         began.append((day, "ssri", who))
-    for day, who in session.execute(select(TherapySession.on, TherapySession.therapist_id)
+    for day, who in conn.execute(select(TherapySession.on, TherapySession.therapist_id)
                                     .where(TherapySession.patient_id == pid,
                                            TherapySession.clinic_id == cid,
                                            TherapySession.attended == "attended")):
         began.append((day, "cbt", who))
-    plan = session.execute(select(CarePlanRecord.plan, CarePlanRecord.created_by).where(
+    plan = conn.execute(select(CarePlanRecord.plan, CarePlanRecord.created_by).where(
         CarePlanRecord.patient_id == pid, CarePlanRecord.clinic_id == cid)
         .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
     first = min(began, key=lambda b: rules.moment_key(b[0]), default=None)
     clinician = plan[1] if plan else (first[2] if first else "")
-    gad7 = [(local_time(session, when), float(value)) for when, value in session.execute(
+    gad7 = [(local_time(session, when), float(value)) for when, value in conn.execute(
         select(Observation.effective, Observation.value).where(
             Observation.patient_id == pid, Observation.clinic_id == cid,
             Observation.instrument == "gad7").order_by(Observation.effective))]
-    events = session.scalar(select(func.count()).select_from(AdverseEvent).where(
+    events = conn.scalar(select(func.count()).select_from(AdverseEvent).where(
         AdverseEvent.patient_id == pid, AdverseEvent.clinic_id == cid)) or 0
     outcome = rules.summarise(treatments=[(when, name) for when, name, _ in began],
                               clinician=clinician, gad7=gad7, adverse_events=events,
@@ -241,3 +243,10 @@ def for_user(session: Session, clinic_id: str, research: bool,
     rows = stored(session, clinic_id, clinicians(session, clinic_id, research))
     return dashboard(rows, remission_at_or_below,
                      min_group=RESEARCH_MIN_GROUP if research else 1)
+
+
+def cached(cache: DashboardCache, session: Session, clinic_id: str, research: bool,
+           remission_at_or_below: float | None = None) -> dict[str, Any]:
+    """``for_user`` through the app's ``DashboardCache``."""
+    return cache.get((clinic_id, research, remission_at_or_below),
+                     lambda: for_user(session, clinic_id, research, remission_at_or_below))

@@ -33,8 +33,8 @@ def outcomes_page(request: Request,
                   who: Actor = Depends(viewer),
                   session: Session = Depends(db)) -> HTMLResponse:
     _allowed(who, "outcomes:read")
-    board = service.for_user(session, who.clinic_id, not who.can("patients:read"),
-                             remission_at_or_below)
+    board = service.cached(request.app.state.dashboards, session, who.clinic_id,
+                           not who.can("patients:read"), remission_at_or_below)
     record(session, request, who, "read", "outcomes-dashboard")
     session.commit()
     charts = {

@@ -282,7 +282,7 @@ def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
                                                   Infusion.clinic_id == who.clinic_id)
                            .order_by(Infusion.scheduled_for.desc())).all() \
         if who.can("infusions:read") else []
-    plans = care_plans.for_patient(session, who.clinic_id, p.id) \
+    plans = care_plans.for_patient(session, who.clinic_id, p.id, listed=True) \
         if who.can("plans:read") else []
     courses = prescriptions.for_patient(session, who.clinic_id, p.id) \
         if who.can("medications:read") else []
