@@ -37,12 +37,24 @@ def sessions(request: Request) -> sessionmaker[Session]:
     return value
 
 
+# Writes whose handlers decide nothing from what they read before their first write (a
+# questionnaire: the patient exists, then the response is stored), by method and route: on
+# SQLite they read side by side with other requests and take their write turn at that write.
+READS_FIRST: set[tuple[str, str]] = set()
+
+
 def db(request: Request) -> Iterator[Session]:
     """The request's session. Handlers commit before they answer, so a client never sees a
-    success for a write (or a read whose audit record) that is not yet durable. A GET reads
-    first and takes its write turn when it records the read (``db.make_engine``)."""
-    reads = request.method in ("GET", "HEAD")
-    session = (request.app.state.read_sessions if reads else sessions(request))()
+    success for a write (or a read whose audit record) that is not yet durable. A GET, and a
+    write in ``READS_FIRST``, reads first and takes its write turn when it first writes
+    (``db.make_engine``)."""
+    first = request.method in ("GET", "HEAD") or (request.method, _route(request)) in READS_FIRST
+    yield from _session(request, reads_first=first)
+
+
+def _session(request: Request, reads_first: bool) -> Iterator[Session]:
+    factory = request.app.state.read_sessions if reads_first else sessions(request)
+    session = factory()
     try:
         yield session
         session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from equipoise.care.measures import Answers
 from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id, Token
-from equipoise.clinic.deps import Actor, db, record, require, settings
+from equipoise.clinic.deps import READS_FIRST, Actor, db, record, require, settings
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.questionnaires import service
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -54,6 +54,9 @@ def submit(patient_id: Id, body: ResponseCreate, request: Request,
     alerts.refresh(session, patients.get(session, who.clinic_id, patient_id))
     session.commit()
     return response(r, o)
+
+
+READS_FIRST.add(("POST", "/api/patients/{patient_id}/questionnaires"))
 
 
 @router.get("/patients/{patient_id}/questionnaires", response_model=list[ResponseRead])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from equipoise.care.instruments import instrument
 from equipoise.care.measures import Answers, score
-from equipoise.clinic.db import recorded_time, utcnow
+from equipoise.clinic.db import claim_writes, recorded_time, utcnow
 from equipoise.clinic.infusions.models import Infusion
 from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.questionnaires.models import (
@@ -50,6 +50,7 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
         raise ClinicError(str(exc), field="answers") from exc
     when = recorded_time(authored, "authored")
     if infusion_id is not None:
+        claim_writes(session)          # the infusion's state below is the one written against
         inf = session.get(Infusion, infusion_id)
         if inf is None or inf.clinic_id != clinic_id or inf.patient_id != patient_id:
             raise ClinicError("no such infusion for this patient", field="infusion_id")
