@@ -230,7 +230,9 @@ def _take_turns(engine: Engine, turn: _WriteTurn, reads_first: bool) -> None:
 def claim_writes(session: Session) -> None:
     """Make the rest of ``session``'s transaction consistent before it reads what it will
     write from (a reads-first SQLite session takes its write turn here; elsewhere a no-op)."""
-    session.execute(text("UPDATE clinics SET id = id WHERE 1 = 0"))
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.info.get(_WriteTurn.KEY):
+        conn.execute(text("UPDATE clinics SET id = id WHERE 1 = 0"))
 
 
 def session_factory(engine: Engine, timezone: str = "UTC") -> sessionmaker[Session]:

@@ -171,6 +171,7 @@ def set_protocol(session: Session, clinic_id: str, values: dict[str, object]) ->
     assert clinic is not None
     before = {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}
     clinic.protocol = {k: v for k, v in values.items() if v is not None}
+    session.info.pop(f"protocol:{clinic_id}", None)     # read anew by the refreshes
     if before != {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}:
         session.flush()
         outcomes.refresh_all(session, clinic_id)      # relapse is part of every summary

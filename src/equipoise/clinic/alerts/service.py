@@ -46,8 +46,12 @@ def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
 
 
 def _protocol(session: Session, patient: Patient) -> dict[str, Any]:
-    clinic = session.get(Clinic, patient.clinic_id)
-    return dict(clinic.protocol) if clinic is not None else {}
+    """The clinic's protocol, read once per session (the refreshes of one request share it)."""
+    key = f"protocol:{patient.clinic_id}"
+    if key not in session.info:
+        clinic = session.get(Clinic, patient.clinic_id)
+        session.info[key] = dict(clinic.protocol) if clinic is not None else {}
+    return dict(session.info[key])
 
 
 def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:

@@ -10,6 +10,7 @@ from equipoise.care.measures import Answers
 from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.deps import READS_FIRST, Actor, db, record, require, settings
+from equipoise.clinic.outcomes import service as outcomes
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.questionnaires import service
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -44,14 +45,16 @@ def response(r: QuestionnaireResponse, o: Observation) -> ResponseRead:
 def submit(patient_id: Id, body: ResponseCreate, request: Request,
            who: Actor = Depends(require("questionnaires:write", "questionnaire")),
            session: Session = Depends(db)) -> ResponseRead:
-    patients.get(session, who.clinic_id, patient_id)
+    p = patients.get(session, who.clinic_id, patient_id)
     answers: Answers = (body.answers if isinstance(body.answers, list)
                         else {str(k): v for k, v in body.answers.items()})
     r, o = service.record_response(session, who.clinic_id, patient_id, body.instrument,
                                    answers, source="staff", entered_by=who.user.id,
-                                   authored=body.authored, infusion_id=body.infusion_id)
+                                   authored=body.authored, infusion_id=body.infusion_id,
+                                   summarise=False)
     record(session, request, who, "create", "questionnaire", r.id, patient_id)
-    alerts.refresh(session, patients.get(session, who.clinic_id, patient_id))
+    outcomes.refresh(session, p)
+    alerts.refresh(session, p)
     session.commit()
     return response(r, o)
 
