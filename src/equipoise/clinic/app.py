@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -67,6 +71,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class Admission:
+    """At most ``limit`` requests in progress; the others wait, first come first served.
+
+    A request runs its dependencies and handler in worker threads one after another, and on
+    SQLite may hold the write turn between them (``db.make_engine``); with fewer requests in
+    progress than threads, the holder always finds a thread to finish on instead of waiting
+    behind requests that wait for its turn."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(max(1, limit))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
+
+
 class SafeJSONResponse(JSONResponse):
     """JSON escaped to ASCII: text echoed back from a request (a field name with a lone
     surrogate, say) can always be encoded."""
@@ -113,7 +137,12 @@ def _clinic_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     cfg = settings or Settings.from_env()
-    app = FastAPI(title="equipoise clinic", version=__version__,
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = cfg.threads
+        yield
+
+    app = FastAPI(title="equipoise clinic", version=__version__, lifespan=lifespan,
                   default_response_class=SafeJSONResponse,
                   description="Measurement-based care for ketamine, SSRI/SNRI and CBT anxiety "
                               "treatment. " + DISCLAIMER)
@@ -126,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = session_factory(app.state.read_engine, cfg.timezone)
     app.state.dashboards = DashboardCache(cfg.dashboard_seconds)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Admission, limit=cfg.threads - 1)
     app.add_exception_handler(ClinicError, _clinic_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(AccessDeniedError, _denied)

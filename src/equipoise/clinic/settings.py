@@ -36,6 +36,9 @@ class Settings:
     # The outcome dashboard (aggregates of every patient) is recomputed at most this often
     # per clinic and view; each answer says when it was computed. 0: on every request.
     dashboard_seconds: int = 30
+    # Worker threads per server process for the request handlers (the GIL runs one at a
+    # time); requests in progress are held to one fewer, the rest wait their turn in order.
+    threads: int = 8
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
