@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -163,9 +166,7 @@ def audit_rows(site: Site) -> int:
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """``app`` served by uvicorn on a free port in a thread; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                         access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -179,3 +180,51 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(database_url: str, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``equipoise clinic serve`` on a free port in a subprocess, once it answers: its base URL
+    and process; stopped (killed if it will not stop) afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "equipoise.cli.main", "clinic", "serve", "--port", str(port),
+         *args, "--database-url", database_url], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield base, server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
+        if server.stderr:
+            server.stderr.close()
+
+
+def signed_in_headers(base: str, username: str) -> dict[str, str]:
+    """Headers of a session of ``username`` (password ``PASSWORD``) on a served clinic."""
+    with httpx.Client(base_url=base, timeout=10) as client:
+        r = client.post("/api/session", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        return {"X-CSRF-Token": r.json()["csrf_token"],
+                "Cookie": f"equipoise_session={r.cookies['equipoise_session']}"}

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,13 +12,7 @@ from sqlalchemy import select
 from equipoise.clinic import db
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.patients.models import Patient
-from tests.clinic.conftest import PASSWORD, password_hash
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.clinic.conftest import password_hash, served, signed_in_headers
 
 
 def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
@@ -35,35 +26,14 @@ def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
                          role="admin"))
         session.add(User(clinic_id=clinic.id, username="clinician",
                          password_hash=password_hash(), role="clinician"))
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "equipoise.cli.main", "clinic", "serve", "--port", str(port),
-         "--database-url", database_url], stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=10) as client:
-            r = client.post("/api/session", json={"username": "clinician",
-                                                  "password": PASSWORD})
-            assert r.status_code == 201, r.text
-            headers = {"X-CSRF-Token": r.json()["csrf_token"]}
-            cookies = dict(client.cookies)
+    with served(database_url) as (base, server):
+        headers = signed_in_headers(base, "clinician")
         acknowledged: list[str] = []
         lock = threading.Lock()
         stop = threading.Event()
 
         def writer(k: int) -> None:
-            with httpx.Client(base_url=base, timeout=10, cookies=cookies,
-                              headers=headers) as c:
+            with httpx.Client(base_url=base, timeout=10, headers=headers) as c:
                 n = 0
                 while not stop.is_set():
                     mrn = f"K{k}-{n}"
@@ -81,6 +51,7 @@ def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
         threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
         for t in threads:
             t.start()
+        deadline = time.monotonic() + 60
         while len(acknowledged) < 50 and time.monotonic() < deadline:
             time.sleep(0.01)
         server.send_signal(signal.SIGKILL)      # in the middle of the burst
@@ -88,11 +59,6 @@ def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
         stop.set()
         for t in threads:
             t.join(15)
-    finally:
-        if server.poll() is None:
-            server.kill()
-        if server.stderr:
-            server.stderr.close()
     assert len(acknowledged) >= 50
     engine.dispose()
     engine = db.make_engine(database_url)          # a fresh connection, after the crash
