@@ -15,6 +15,7 @@ from equipoise.care.outcomes import (
     by,
     group,
     modality,
+    plan_expectation,
     quarter,
     summarise,
     wilson,
@@ -161,3 +162,15 @@ def test_times_of_day_order_the_series_and_an_infusion_start_cuts_its_day() -> N
     out = summarise(treatments=[(START, "ssri")], clinician="c",
                     gad7=[(at(0, 9), 16.0), (at(0, 21), 15.0), (at(84, 9), 7.0)])
     assert out.baseline == 15 and out.response_week12 is True
+
+
+def test_a_plan_expectation_is_shares_with_the_share_inside_its_interval() -> None:
+    key = "response_or_remission_week_12"
+    assert plan_expectation({key: 0.5, f"{key}_low": 0.3, f"{key}_high": 0.7}, key) == \
+        Expectation(0.5, 0.3, 0.7)
+    assert plan_expectation({key: 0.5}, key) == Expectation(0.5)
+    assert plan_expectation({}, key) is None
+    for bad in ({key: 7.5}, {key: True}, {key: 0.5, f"{key}_low": 0.6, f"{key}_high": 0.7},
+                ["not", "an", "object"]):
+        with pytest.raises(MeasureError):
+            plan_expectation(bad, key)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from equipoise.care.measures import RelapseRule, assess_change, check_relapse
 from equipoise.errors import MeasureError
@@ -98,6 +99,31 @@ class Expectation:
     high: float | None = None
 
 
+def _share(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def plan_expectation(expected: Any, key: str) -> Expectation | None:
+    """The share a plan option's ``expected`` gives under ``key``, with its interval
+    (``<key>_low``, ``<key>_high``) where both are there; None without the share. A value that
+    is not a share between 0 and 1, or a share outside its interval, is a MeasureError."""
+    if not isinstance(expected, Mapping):
+        raise MeasureError("a plan option's expected values must be an object")
+    names = (key, f"{key}_low", f"{key}_high")
+    for name in names:
+        if expected.get(name) is not None and not _share(expected[name]):
+            raise MeasureError(f"{name} must be a share between 0 and 1, not "
+                               f"{expected[name]!r}")
+    share, low, high = (expected.get(name) for name in names)
+    if share is None:
+        return None
+    if low is None or high is None:
+        return Expectation(float(share))
+    if not low <= share <= high:
+        raise MeasureError(f"{key} {share} lies outside its interval {low}-{high}")
+    return Expectation(float(share), float(low), float(high))
+
+
 @dataclass(frozen=True)
 class PatientOutcome:
     """One patient's observed outcome, without identifiers or dates (only the start quarter)."""
@@ -142,16 +168,14 @@ def summarise(*, treatments: Iterable[tuple[Moment, str]], clinician: str,
     only those taken earlier. Measurements are ordered by time, so of two on one day the
     later is the later.
     """
-    treatments = list(treatments)
-    began = sorted((moment_key(when), name) for when, name in treatments)
+    began = sorted(treatments, key=lambda t: moment_key(t[0]))
     if not began:
         return PatientOutcome("", clinician, None, None, None, None, None, None, None,
                               adverse_events, expected)
-    (start, _), _ = began[0]
-    first_start = min((when for when, _ in treatments), key=moment_key)
-    cut = moment_key(first_start, end_of_day=True)
-    kind = modality(name for (day, _), name in began
-                    if (day - start).days < WEEK12_WINDOW[0])
+    start, _ = moment_key(began[0][0])
+    cut = moment_key(began[0][0], end_of_day=True)
+    kind = modality(name for when, name in began
+                    if (moment_key(when)[0] - start).days < WEEK12_WINDOW[0])
     series = sorted(((moment_key(when), score) for when, score in gad7),
                     key=lambda ks: ks[0])
     before = [s for k, s in series if k <= cut and (start - k[0]).days <= BASELINE_DAYS]

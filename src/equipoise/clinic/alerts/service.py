@@ -54,6 +54,11 @@ def _protocol(session: Session, patient: Patient) -> dict[str, Any]:
     return dict(session.info[key])
 
 
+def clinic_relapse_rule(session: Session, patient: Patient) -> RelapseRule:
+    """The relapse rule of ``patient``'s clinic (``relapse_rule`` of its protocol)."""
+    return relapse_rule(_protocol(session, patient))
+
+
 def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:
     rows = session.connection().execute(select(Observation.effective, Observation.value).where(
         Observation.patient_id == patient.id, Observation.clinic_id == patient.clinic_id,
@@ -81,7 +86,7 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
                 out += rules.milestones(name, float(baseline), after)
                 if name == "gad7":
                     found = rules.relapse(name, float(baseline), after,
-                                          relapse_rule(_protocol(session, patient)))
+                                          clinic_relapse_rule(session, patient))
                     out += [found] if found else []
             band = _band(plan.plan) if plan and name == "gad7" else None
             if band is not None:

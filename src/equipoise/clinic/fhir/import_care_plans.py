@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from equipoise.care.outcomes import plan_expectation
 from equipoise.clinic.fhir.export import plan_activity, plan_label
 from equipoise.clinic.fhir.reading import (
     ImportPlan,
@@ -13,6 +14,7 @@ from equipoise.clinic.fhir.reading import (
     fhir_instant,
     reference_to,
 )
+from equipoise.errors import MeasureError
 
 
 def _stored_plan(r: Reader, stored: dict[str, Any]) -> bool:
@@ -31,24 +33,15 @@ def _stored_plan(r: Reader, stored: dict[str, Any]) -> bool:
         return False
     for o in options:
         expected = o.get("expected") or {}
-        if not isinstance(expected, dict):
-            r.fail("extension", f"care-plan option {o.get('treatment')!r}: expected must be "
-                                "an object")
-            return False
-        for key in [k for k in expected if k.startswith("response_or_remission_week_")]:
-            share = expected[key]
-            if isinstance(share, bool) or not isinstance(share, int | float) or \
-                    not 0 <= share <= 1:
-                r.fail("extension", f"care-plan option {o.get('treatment')!r}: {key} must be "
-                                    "a share between 0 and 1")
+        keys = [k for k in expected if isinstance(k, str) and
+                k.startswith("response_or_remission_week_") and
+                not k.endswith(("_low", "_high"))] if isinstance(expected, dict) else [""]
+        for key in keys:
+            try:
+                plan_expectation(expected, key)
+            except MeasureError as exc:
+                r.fail("extension", f"care-plan option {o.get('treatment')!r}: {exc}")
                 return False
-        base = next((k for k in expected if k.startswith("response_or_remission_week_")
-                     and not k.endswith(("_low", "_high"))), None)
-        if base and f"{base}_low" in expected and f"{base}_high" in expected and \
-                not expected[f"{base}_low"] <= expected[base] <= expected[f"{base}_high"]:
-            r.fail("extension", f"care-plan option {o.get('treatment')!r}: {base} lies "
-                                "outside its interval")
-            return False
     return ok
 
 

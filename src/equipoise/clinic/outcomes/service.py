@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
 from equipoise.clinic.accounts.models import Clinic, User
-from equipoise.clinic.alerts.service import _protocol, relapse_rule
+from equipoise.clinic.alerts.service import clinic_relapse_rule
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import local_time
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
@@ -29,31 +29,23 @@ from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions.models import MedicationCourse
 from equipoise.clinic.questionnaires.models import Observation
 from equipoise.clinic.therapy.models import TherapySession
+from equipoise.errors import MeasureError
 
 WEEK = 12
 
 
-def _fraction(value: Any) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-    return float(value) if ok else None
-
-
 def _expectation(plan: dict[str, Any] | None, modality: str) -> rules.Expectation | None:
     """The plan's expectation for the option matching what the patient received (None when
-    the stored plan has none, or not as shares between 0 and 1)."""
+    the stored plan has none, or none that reads as shares)."""
     option = rules.PLAN_OPTION.get(modality)
     if plan is None or option is None:
         return None
     expected = next((o.get("expected") or {} for o in plan.get("options", [])
                      if isinstance(o, dict) and o.get("treatment") == option), {})
-    key = f"response_or_remission_week_{WEEK}"
-    share = _fraction(expected.get(key)) if isinstance(expected, dict) else None
-    if share is None:
+    try:
+        return rules.plan_expectation(expected, f"response_or_remission_week_{WEEK}")
+    except MeasureError:
         return None
-    low, high = _fraction(expected.get(f"{key}_low")), _fraction(expected.get(f"{key}_high"))
-    if low is None or high is None or not low <= share <= high:
-        low = high = None
-    return rules.Expectation(share, low, high)
 
 
 def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
@@ -89,7 +81,7 @@ def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
         AdverseEvent.patient_id == pid, AdverseEvent.clinic_id == cid)) or 0
     outcome = rules.summarise(treatments=[(when, name) for when, name, _ in began],
                               clinician=clinician, gad7=gad7, adverse_events=events,
-                              relapse_rule=relapse_rule(_protocol(session, patient)))
+                              relapse_rule=clinic_relapse_rule(session, patient))
     expected = _expectation(plan[0] if plan else None, outcome.modality)
     return dataclasses.replace(outcome, expected=expected)
 
