@@ -228,3 +228,17 @@ def signed_in_headers(base: str, username: str) -> dict[str, str]:
         assert r.status_code == 201, r.text
         return {"X-CSRF-Token": r.json()["csrf_token"],
                 "Cookie": f"equipoise_session={r.cookies['equipoise_session']}"}
+
+
+def seed_clinic(database_url: str, name: str) -> None:
+    """A clinic ``name`` with users "admin" and "clinician" (password ``PASSWORD``), for a
+    clinic served in a subprocess."""
+    engine = db.make_engine(database_url)
+    with db.transaction(db.session_factory(engine)) as session:
+        clinic = Clinic(name=name)
+        session.add(clinic)
+        session.flush()
+        for role in ("admin", "clinician"):
+            session.add(User(clinic_id=clinic.id, username=role,
+                             password_hash=password_hash(), role=role))
+    engine.dispose()

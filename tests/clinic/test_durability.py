@@ -10,22 +10,12 @@ import httpx2 as httpx
 from sqlalchemy import select
 
 from equipoise.clinic import db
-from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.patients.models import Patient
-from tests.clinic.conftest import password_hash, served, signed_in_headers
+from tests.clinic.conftest import seed_clinic, served, signed_in_headers
 
 
 def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
-    engine = db.make_engine(database_url)
-    factory = db.session_factory(engine)
-    with db.transaction(factory) as session:
-        clinic = Clinic(name="durability")
-        session.add(clinic)
-        session.flush()
-        session.add(User(clinic_id=clinic.id, username="admin", password_hash=password_hash(),
-                         role="admin"))
-        session.add(User(clinic_id=clinic.id, username="clinician",
-                         password_hash=password_hash(), role="clinician"))
+    seed_clinic(database_url, "durability")
     with served(database_url) as (base, server):
         headers = signed_in_headers(base, "clinician")
         acknowledged: list[str] = []
@@ -60,7 +50,6 @@ def test_a_killed_server_loses_no_acknowledged_write(database_url: str) -> None:
         for t in threads:
             t.join(15)
     assert len(acknowledged) >= 50
-    engine.dispose()
     engine = db.make_engine(database_url)          # a fresh connection, after the crash
     with db.session_factory(engine)() as session:
         stored = set(session.scalars(select(Patient.mrn)))

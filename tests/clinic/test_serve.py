@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import httpx2 as httpx
 
-from equipoise.clinic import db
-from equipoise.clinic.accounts.models import Clinic, User
-from tests.clinic.conftest import password_hash, served, signed_in_headers
+from tests.clinic.conftest import seed_clinic, served, signed_in_headers
 
 
 def test_two_worker_processes_serve_one_database(database_url: str) -> None:
-    engine = db.make_engine(database_url)
-    with db.transaction(db.session_factory(engine)) as session:
-        clinic = Clinic(name="workers")
-        session.add(clinic)
-        session.flush()
-        session.add(User(clinic_id=clinic.id, username="admin", password_hash=password_hash(),
-                         role="admin"))
-        session.add(User(clinic_id=clinic.id, username="clinician",
-                         password_hash=password_hash(), role="clinician"))
-    engine.dispose()
+    seed_clinic(database_url, "workers")
     with served(database_url, "--workers", "2") as (base, server):
         headers = signed_in_headers(base, "clinician")
         # Fresh connections land on either worker; each one sees the session and the writes.
