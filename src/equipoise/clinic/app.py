@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = session_factory(app.state.read_engine, cfg.timezone)
     app.state.dashboards = DashboardCache(cfg.dashboard_seconds)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(Admission, limit=cfg.threads - 1)
+    app.add_middleware(Admission, limit=cfg.in_progress)
     app.add_exception_handler(ClinicError, _clinic_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(AccessDeniedError, _denied)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from equipoise.clinic.accounts.models import Grant, LoginSession, User
@@ -113,12 +113,22 @@ def audit_refusal(request: Request, action: str) -> None:
                                outcome="denied", route=_route(request)))
 
 
+# Every request of a signed-in user runs these (built once): the session with its user, then
+# the user's own grants.
+_SIGNED_IN = select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(
+    LoginSession.token_hash == bindparam("token_hash"))
+_GRANTS = select(Grant.permission, Grant.effect).where(Grant.user_id == bindparam("user"))
+
+
 def _signed_in(request: Request, session: Session) -> Actor | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    login = session.scalar(select(LoginSession).where(LoginSession.token_hash == digest(token)))
-    if login is None or login.ended_at is not None:
+    found = session.execute(_SIGNED_IN, {"token_hash": digest(token)}).first()
+    if found is None:
+        return None
+    login, user = found
+    if login.ended_at is not None:
         return None
     cfg = settings(request)
     now = utcnow()
@@ -126,14 +136,13 @@ def _signed_in(request: Request, session: Session) -> Actor | None:
             or now - login.created_at > dt.timedelta(hours=cfg.session_max_hours)):
         login.ended_at = now
         return None
-    user = session.get(User, login.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     # Touch the session at most once a minute: a read should not write every time.
     if now - login.last_seen > dt.timedelta(seconds=60):
         login.last_seen = now
     grants = tuple((perm, effect) for perm, effect in session.execute(
-        select(Grant.permission, Grant.effect).where(Grant.user_id == user.id)))
+        _GRANTS, {"user": user.id}))
     # Plain ids for auditing a refusal after this session is rolled back and gone.
     request.state.user_clinic = (user.id, user.clinic_id)
     return Actor(user, login, grants)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from equipoise.errors import ClinicError
+
 
 def default_database_url() -> str:
     """SQLite in the user's data directory (created if missing)."""
@@ -36,9 +38,19 @@ class Settings:
     # The outcome dashboard (aggregates of every patient) is recomputed at most this often
     # per clinic and view; each answer says when it was computed. 0: on every request.
     dashboard_seconds: int = 30
-    # Worker threads per server process for the request handlers (the GIL runs one at a
-    # time); requests in progress are held to one fewer, the rest wait their turn in order.
+    # Worker threads per server process for the request handlers.
     threads: int = 8
+    # Requests each server process works on at once; the rest wait their turn, first come
+    # first served. Python runs one thread at a time, so more requests in progress only
+    # share the processor (each waits for all of them); two let one request go on while
+    # another waits for a commit or the write turn. Fewer than ``threads``: a request holding
+    # the write turn must always find a thread to finish on.
+    in_progress: int = 2
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.in_progress < self.threads:
+            raise ClinicError(f"in_progress ({self.in_progress}) must be at least 1 and "
+                              f"fewer than threads ({self.threads})", field="in_progress")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -49,7 +61,11 @@ class Settings:
             if name in env:
                 kind = f.type if isinstance(f.type, str) else f.type.__name__
                 raw = env[name]
-                values[name] = (raw.lower() in ("1", "true", "yes") if kind == "bool"
-                                else int(raw) if kind == "int" else raw)
+                try:
+                    values[name] = (raw.lower() in ("1", "true", "yes") if kind == "bool"
+                                    else int(raw) if kind == "int" else raw)
+                except ValueError:
+                    raise ClinicError(f"environment variable EQUIPOISE_CLINIC_{name.upper()}="
+                                      f"{raw!r} is not a whole number", field=name) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -7,16 +7,16 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from equipoise.care import alerts as rules
 from equipoise.care.measures import RelapseRule
-from equipoise.clinic.accounts.models import Clinic
 from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.db import claim_writes, owned, utcnow
 from equipoise.clinic.infusions.models import Infusion, VitalSign
+from equipoise.clinic.patients import history
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
 
@@ -37,7 +37,7 @@ def relapse_rule(protocol: Mapping[str, Any]) -> RelapseRule:
               f"the {default.basis}")
 
 
-def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
+def _band(plan: Mapping[str, Any]) -> rules.ExpectedBand | None:
     track = plan.get("expected_trajectory") or {}
     if not track.get("weeks") or not track.get("gad7_high"):
         return None
@@ -45,35 +45,29 @@ def _band(plan: dict[str, Any]) -> rules.ExpectedBand | None:
                               tuple(track["gad7_high"]))
 
 
-def _protocol(session: Session, patient: Patient) -> dict[str, Any]:
-    """The clinic's protocol, read once per session (the refreshes of one request share it)."""
-    key = f"protocol:{patient.clinic_id}"
-    if key not in session.info:
-        clinic = session.get(Clinic, patient.clinic_id)
-        session.info[key] = dict(clinic.protocol) if clinic is not None else {}
-    return dict(session.info[key])
-
-
 def clinic_relapse_rule(session: Session, patient: Patient) -> RelapseRule:
     """The relapse rule of ``patient``'s clinic (``relapse_rule`` of its protocol)."""
-    return relapse_rule(_protocol(session, patient))
+    return relapse_rule(history.protocol(session, patient.clinic_id))
 
 
-def _series(session: Session, patient: Patient, instrument: str) -> list[tuple[dt.date, float]]:
-    rows = session.connection().execute(select(Observation.effective, Observation.value).where(
-        Observation.patient_id == patient.id, Observation.clinic_id == patient.clinic_id,
-        Observation.instrument == instrument).order_by(Observation.effective))
-    return [(when.date(), float(value)) for when, value in rows]
+# Built once (``patients.history``): the rules run on every questionnaire submission.
+_PHQ9_ANSWERS = select(QuestionnaireResponse.authored, QuestionnaireResponse.answers).where(
+    QuestionnaireResponse.patient_id == bindparam("patient"),
+    QuestionnaireResponse.instrument == "phq9")
+_HELD = select(VitalSign.at, VitalSign.action, VitalSign.reasons).join(
+    Infusion, Infusion.id == VitalSign.infusion_id).where(
+    Infusion.patient_id == bindparam("patient"), VitalSign.action.in_(("hold", "stop")))
+_KEYS = select(AlertRecord.key).where(AlertRecord.patient_id == bindparam("patient"))
 
 
-def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Alert]:
-    """Every alert the rules raise for ``patient`` as of ``today``."""
-    plan = session.connection().execute(select(
-        CarePlanRecord.start_date, CarePlanRecord.profile, CarePlanRecord.plan).where(
-        CarePlanRecord.patient_id == patient.id, CarePlanRecord.clinic_id == patient.clinic_id)
-        .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
-    gad = _series(session, patient, "gad7")
-    phq = _series(session, patient, "phq9")
+def compute(session: Session, patient: Patient, today: dt.date,
+            patient_history: history.History | None = None) -> list[rules.Alert]:
+    """Every alert the rules raise for ``patient`` as of ``today`` (from ``patient_history``
+    read by the caller, or read here)."""
+    h = patient_history or history.read(session, patient)
+    plan = h.plan
+    gad = [(when.date(), value) for when, value in h.series("gad7")]
+    phq = [(when.date(), value) for when, value in h.series("phq9")]
     start = plan.start_date if plan else (gad[0][0] if gad else None)
     out: list[rules.Alert] = []
     if start is not None:
@@ -86,7 +80,7 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
                 out += rules.milestones(name, float(baseline), after)
                 if name == "gad7":
                     found = rules.relapse(name, float(baseline), after,
-                                          clinic_relapse_rule(session, patient))
+                                          relapse_rule(h.protocol))
                     out += [found] if found else []
             band = _band(plan.plan) if plan and name == "gad7" else None
             if band is not None:
@@ -94,27 +88,24 @@ def compute(session: Session, patient: Patient, today: dt.date) -> list[rules.Al
         if plan is not None:
             late = rules.overdue(gad[-1][0] if gad else None, start, today)
             out += [late] if late else []
-    for when, answers in session.connection().execute(select(
-            QuestionnaireResponse.authored, QuestionnaireResponse.answers).where(
-            QuestionnaireResponse.patient_id == patient.id,
-            QuestionnaireResponse.instrument == "phq9")):
+    conn = session.connection()
+    ids = {"patient": patient.id}
+    for when, answers in conn.execute(_PHQ9_ANSWERS, ids):
         flag = rules.suicidality(when.date(), int(answers[8]))
         out += [flag] if flag else []
-    for when, action, reasons in session.connection().execute(select(
-            VitalSign.at, VitalSign.action, VitalSign.reasons).join(
-            Infusion, Infusion.id == VitalSign.infusion_id).where(
-            Infusion.patient_id == patient.id, VitalSign.action.in_(("hold", "stop")))):
+    for when, action, reasons in conn.execute(_HELD, ids):
         alert = rules.vitals(when.date(), action, reasons, "the clinic's in-infusion limits")
         out += [alert] if alert else []
     return out
 
 
-def refresh(session: Session, patient: Patient, today: dt.date | None = None) -> int:
-    """Store the patient's new alerts (one per key); how many were new."""
+def refresh(session: Session, patient: Patient, today: dt.date | None = None,
+            patient_history: history.History | None = None) -> int:
+    """Store the patient's new alerts (one per key); how many were new. ``patient_history``: their
+    history, read by the caller after its writes (``patients.history.read``)."""
     claim_writes(session)               # the alerts known below are the ones stored
-    found = compute(session, patient, today or utcnow().date())
-    known = set(session.connection().scalars(select(AlertRecord.key).where(
-        AlertRecord.patient_id == patient.id)))
+    found = compute(session, patient, today or utcnow().date(), patient_history)
+    known = set(session.connection().scalars(_KEYS, {"patient": patient.id}))
     new = 0
     for a in found:
         key = f"{a.kind}:{a.at.isoformat()}"
@@ -125,7 +116,8 @@ def refresh(session: Session, patient: Patient, today: dt.date | None = None) ->
                                 kind=a.kind, severity=a.severity, day=a.at, text=a.text[:500],
                                 basis=a.basis[:500]))
         new += 1
-    session.flush()
+    if new:
+        session.flush()
     return new
 
 

@@ -13,28 +13,27 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
 from equipoise.clinic.accounts.models import Clinic, User
-from equipoise.clinic.alerts.service import clinic_relapse_rule
-from equipoise.clinic.care_plans.models import CarePlanRecord
-from equipoise.clinic.db import local_time
+from equipoise.clinic.alerts.service import relapse_rule
+from equipoise.clinic.db import local_time, new_id
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
 from equipoise.clinic.outcomes.cache import DashboardCache
 from equipoise.clinic.outcomes.models import OutcomeRecord
+from equipoise.clinic.patients import history
 from equipoise.clinic.patients.identity import pseudonym
 from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.prescriptions.models import MedicationCourse
-from equipoise.clinic.questionnaires.models import Observation
 from equipoise.clinic.therapy.models import TherapySession
 from equipoise.errors import MeasureError
 
 WEEK = 12
 
 
-def _expectation(plan: dict[str, Any] | None, modality: str) -> rules.Expectation | None:
+def _expectation(plan: Mapping[str, Any] | None, modality: str) -> rules.Expectation | None:
     """The plan's expectation for the option matching what the patient received (None when
     the stored plan has none, or none that reads as shares)."""
     option = rules.PLAN_OPTION.get(modality)
@@ -48,68 +47,76 @@ def _expectation(plan: dict[str, Any] | None, modality: str) -> rules.Expectatio
         return None
 
 
-def compute(session: Session, patient: Patient) -> rules.PatientOutcome:
+# Built once (``patients.history``): the summary is refreshed on every write to a record.
+_INFUSIONS = select(Infusion.started_at, Infusion.created_by).where(
+    Infusion.patient_id == bindparam("patient"), Infusion.clinic_id == bindparam("clinic"),
+    Infusion.started_at.is_not(None))
+_COURSES = select(MedicationCourse.started_on, MedicationCourse.created_by).where(
+    MedicationCourse.patient_id == bindparam("patient"),
+    MedicationCourse.clinic_id == bindparam("clinic"))
+_THERAPY = select(TherapySession.on, TherapySession.therapist_id).where(
+    TherapySession.patient_id == bindparam("patient"),
+    TherapySession.clinic_id == bindparam("clinic"), TherapySession.attended == "attended")
+_ADVERSE = select(func.count()).select_from(AdverseEvent).where(
+    AdverseEvent.patient_id == bindparam("patient"),
+    AdverseEvent.clinic_id == bindparam("clinic"))
+_FIELDS = ("modality", "clinician_id", "start_quarter", "baseline", "week12", "response_week12",
+           "days_to_response", "relapsed", "follow_up_days", "adverse_events", "expected",
+           "expected_low", "expected_high")
+_UPDATE = update(OutcomeRecord).where(OutcomeRecord.patient_id == bindparam("patient")).values(
+    {name: bindparam(f"new_{name}") for name in _FIELDS})
+
+
+def compute(session: Session, patient: Patient,
+            patient_history: history.History | None = None) -> rules.PatientOutcome:
     """The patient's outcome from their records (``care.outcomes.summarise``), in the clinic's
-    local time."""
-    pid, cid = patient.id, patient.clinic_id
+    local time; ``patient_history``: their history read by the caller (else read here)."""
+    h = patient_history or history.read(session, patient)
     conn = session.connection()            # plain column reads, without the ORM's overhead
+    ids = {"patient": patient.id, "clinic": patient.clinic_id}
     began: list[tuple[rules.Moment, str, str]] = []       # (when, treatment, who started it)
-    for at, who in conn.execute(select(Infusion.started_at, Infusion.created_by).where(
-            Infusion.patient_id == pid, Infusion.clinic_id == cid,
-            Infusion.started_at.is_not(None))):
-        if at is not None:
+    for at, who in conn.execute(_INFUSIONS, ids):
+        if at is not None:                 # always (the statement asks for started ones)
             began.append((local_time(session, at), "ketamine", who))
-    for day, who in conn.execute(select(MedicationCourse.started_on,
-                                           MedicationCourse.created_by).where(
-            MedicationCourse.patient_id == pid, MedicationCourse.clinic_id == cid)):
+    for day, who in conn.execute(_COURSES, ids):
         began.append((day, "ssri", who))
-    for day, who in conn.execute(select(TherapySession.on, TherapySession.therapist_id)
-                                    .where(TherapySession.patient_id == pid,
-                                           TherapySession.clinic_id == cid,
-                                           TherapySession.attended == "attended")):
+    for day, who in conn.execute(_THERAPY, ids):
         began.append((day, "cbt", who))
-    plan = conn.execute(select(CarePlanRecord.plan, CarePlanRecord.created_by).where(
-        CarePlanRecord.patient_id == pid, CarePlanRecord.clinic_id == cid)
-        .order_by(CarePlanRecord.created_at.desc()).limit(1)).first()
     first = min(began, key=lambda b: rules.moment_key(b[0]), default=None)
-    clinician = plan[1] if plan else (first[2] if first else "")
-    gad7 = [(local_time(session, when), float(value)) for when, value in conn.execute(
-        select(Observation.effective, Observation.value).where(
-            Observation.patient_id == pid, Observation.clinic_id == cid,
-            Observation.instrument == "gad7").order_by(Observation.effective))]
-    events = conn.scalar(select(func.count()).select_from(AdverseEvent).where(
-        AdverseEvent.patient_id == pid, AdverseEvent.clinic_id == cid)) or 0
+    clinician = h.plan.created_by if h.plan else (first[2] if first else "")
+    gad7 = [(local_time(session, when), value) for when, value in h.series("gad7")]
+    events = conn.scalar(_ADVERSE, ids) or 0
     outcome = rules.summarise(treatments=[(when, name) for when, name, _ in began],
                               clinician=clinician, gad7=gad7, adverse_events=events,
-                              relapse_rule=clinic_relapse_rule(session, patient))
-    expected = _expectation(plan[0] if plan else None, outcome.modality)
+                              relapse_rule=relapse_rule(h.protocol))
+    expected = _expectation(h.plan.plan if h.plan else None, outcome.modality)
     return dataclasses.replace(outcome, expected=expected)
 
 
-def refresh(session: Session, patient: Patient) -> OutcomeRecord:
-    """Recompute and store the patient's outcome summary."""
-    o = compute(session, patient)
-    row = session.scalars(select(OutcomeRecord).where(
-        OutcomeRecord.patient_id == patient.id)).first()
-    if row is None:
-        row = OutcomeRecord(clinic_id=patient.clinic_id, patient_id=patient.id)
-        session.add(row)
-    row.modality, row.clinician_id = o.modality, o.clinician or None
-    row.start_quarter, row.baseline, row.week12 = o.start_quarter, o.baseline, o.week12
-    row.response_week12, row.days_to_response = o.response_week12, o.days_to_response
-    row.relapsed, row.follow_up_days = o.relapsed, o.follow_up_days
-    row.adverse_events = o.adverse_events
+def refresh(session: Session, patient: Patient,
+            patient_history: history.History | None = None) -> None:
+    """Recompute and store the patient's outcome summary (one UPDATE, or an INSERT for a
+    patient summarised for the first time); ``patient_history`` as for ``compute``."""
+    o = compute(session, patient, patient_history)
     e = o.expected
-    row.expected, row.expected_low, row.expected_high = (
-        (e.share, e.low, e.high) if e else (None, None, None))
-    session.flush()
-    return row
+    values = {"modality": o.modality, "clinician_id": o.clinician or None,
+              "start_quarter": o.start_quarter, "baseline": o.baseline, "week12": o.week12,
+              "response_week12": o.response_week12, "days_to_response": o.days_to_response,
+              "relapsed": o.relapsed, "follow_up_days": o.follow_up_days,
+              "adverse_events": o.adverse_events,
+              "expected": e.share if e else None, "expected_low": e.low if e else None,
+              "expected_high": e.high if e else None}
+    conn = session.connection()
+    changed = {f"new_{name}": value for name, value in values.items()}
+    if conn.execute(_UPDATE, {"patient": patient.id, **changed}).rowcount == 0:
+        conn.execute(insert(OutcomeRecord).values(id=new_id(), clinic_id=patient.clinic_id,
+                                       patient_id=patient.id, **values))
 
 
-def refresh_patient(session: Session, patient_id: str) -> OutcomeRecord:
+def refresh_patient(session: Session, patient_id: str) -> None:
     patient = session.get(Patient, patient_id)
     assert patient is not None
-    return refresh(session, patient)
+    refresh(session, patient)
 
 
 def refresh_missing(session: Session) -> int:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from equipoise.care.profile import DIAGNOSES, PREFERENCES
@@ -261,23 +261,31 @@ async def patient_new(request: Request, who: Actor = Depends(viewer),
     return see(f"/patients/{p.id}")
 
 
+# The patient page's questionnaire table, newest first: plain column rows (built once), not
+# 400 ORM objects for a patient with 200 responses.
+_RESPONSES = (
+    select(QuestionnaireResponse.authored, QuestionnaireResponse.instrument,
+           QuestionnaireResponse.source, Observation.effective, Observation.value,
+           Observation.band, Observation.code, Observation.flags)
+    .join(Observation, Observation.response_id == QuestionnaireResponse.id)
+    .where(QuestionnaireResponse.patient_id == bindparam("patient"),
+           QuestionnaireResponse.clinic_id == bindparam("clinic"))
+    .order_by(QuestionnaireResponse.authored.desc()).limit(200))
+
+
 def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
                   patient_id: Id, *, status: int = 200, error: str | None = None,
                   link: Any = None) -> HTMLResponse:
     _allowed(who, "patients:read")
     p = patients.get(session, who.clinic_id, patient_id)
-    responses = session.execute(
-        select(QuestionnaireResponse, Observation)
-        .join(Observation, Observation.response_id == QuestionnaireResponse.id)
-        .where(QuestionnaireResponse.patient_id == p.id,
-               QuestionnaireResponse.clinic_id == who.clinic_id)
-        .order_by(QuestionnaireResponse.authored.desc()).limit(200)).all() \
+    responses = session.connection().execute(
+        _RESPONSES, {"patient": p.id, "clinic": who.clinic_id}).all() \
         if who.can("questionnaires:read") else []
     series: dict[str, list[tuple[dt.datetime, float]]] = {}
-    for r, o in reversed(responses):
+    for r in reversed(responses):
         if r.instrument in ("gad7", "phq9"):
-            series.setdefault(r.instrument.upper(), []).append((o.effective, o.value))
-    urgent = [f for _, o in responses[:1] for f in o.flags if f.get("severity") == "urgent"]
+            series.setdefault(r.instrument.upper(), []).append((r.effective, r.value))
+    urgent = [f for r in responses[:1] for f in r.flags if f.get("severity") == "urgent"]
     rows = session.scalars(select(Infusion).where(Infusion.patient_id == p.id,
                                                   Infusion.clinic_id == who.clinic_id)
                            .order_by(Infusion.scheduled_for.desc())).all() \
@@ -286,7 +294,8 @@ def _patient_page(request: Request, session: Session, who: Actor, cfg: Settings,
         if who.can("plans:read") else []
     courses = prescriptions.for_patient(session, who.clinic_id, p.id) \
         if who.can("medications:read") else []
-    steps = prescriptions.steps(session, who.clinic_id, [c.id for c in courses])
+    steps = prescriptions.steps(session, who.clinic_id, [c.id for c in courses]) \
+        if courses else {}
     sessions_ = therapy.for_patient(session, who.clinic_id, p.id) \
         if who.can("therapy:read") else []
     record(session, request, who, "read", "patient", p.id, p.id)

@@ -11,6 +11,7 @@ from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.deps import READS_FIRST, Actor, db, record, require, settings
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients import history as patient_history
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.questionnaires import service
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -53,8 +54,9 @@ def submit(patient_id: Id, body: ResponseCreate, request: Request,
                                    authored=body.authored, infusion_id=body.infusion_id,
                                    summarise=False)
     record(session, request, who, "create", "questionnaire", r.id, patient_id)
-    outcomes.refresh(session, p)
-    alerts.refresh(session, p)
+    after = patient_history.read(session, p)        # one read of the record for both refreshes
+    outcomes.refresh(session, p, after)
+    alerts.refresh(session, p, patient_history=after)
     session.commit()
     return response(r, o)
 
