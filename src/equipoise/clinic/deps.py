@@ -8,7 +8,7 @@ handlers in a transaction of their own, after the request's has been rolled back
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
@@ -27,7 +27,13 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
-def settings(request: Request) -> Settings:
+# Dependencies that only look at the request are ``async``: FastAPI runs a plain ``def``
+# dependency in a worker thread, and each such hop costs more than the check itself.
+async def settings(request: Request) -> Settings:
+    return app_settings(request)
+
+
+def app_settings(request: Request) -> Settings:
     value: Settings = request.app.state.settings
     return value
 
@@ -130,7 +136,7 @@ def _signed_in(request: Request, session: Session) -> Actor | None:
     login, user = found
     if login.ended_at is not None:
         return None
-    cfg = settings(request)
+    cfg = app_settings(request)
     now = utcnow()
     if (now - login.last_seen > dt.timedelta(minutes=cfg.session_minutes)
             or now - login.created_at > dt.timedelta(hours=cfg.session_max_hours)):
@@ -177,11 +183,11 @@ def optional_actor(request: Request, session: Session = Depends(db)) -> Actor | 
     return _signed_in(request, session)
 
 
-def require(permission: str, entity: str) -> Callable[..., Actor]:
+def require(permission: str, entity: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency: the signed-in user, if they hold ``permission`` (else 403, audited by
     the application's handler for AccessDeniedError)."""
 
-    def check(request: Request, who: Actor = Depends(actor)) -> Actor:
+    async def check(request: Request, who: Actor = Depends(actor)) -> Actor:
         if not who.can(permission):
             request.state.refused_entity = entity
             raise AccessDeniedError(f"your role does not allow {permission} ({entity})")

@@ -87,7 +87,7 @@ def see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def viewer(request: Request, who: Actor | None = Depends(optional_actor),
+async def viewer(request: Request, who: Actor | None = Depends(optional_actor),
            _: None = Depends(csrf)) -> Actor:
     if who is None:
         raise SignInRequiredError
