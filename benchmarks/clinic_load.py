@@ -624,6 +624,32 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (``comm``
+    "postgres"): the database server's share of the cores, which the server's own count
+    leaves out."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores; /proc/stat: everything but idle
+    and I/O wait): beside the server's, the database's and the load generator's own shares,
+    it shows what else was running."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclasses.dataclass
 class Sample:
     op: str
@@ -754,7 +780,7 @@ def run_phase(label: str, base: str, pid: int, logins: list[Login], built: Built
               seed: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-    own0 = time.process_time()
+    own0, db0, busy0 = time.process_time(), database_cpu_seconds(), machine_busy_seconds()
     log(f"  {label}: {len(logins)} clients, think {think:g} s, warm-up {warmup:g} s, "
         f"measuring {seconds:g} s ...")
     samples, _, measured = drive(base, logins, built.patient_ids, ops, think, warmup, seconds,
@@ -762,18 +788,22 @@ def run_phase(label: str, base: str, pid: int, logins: list[Login], built: Built
     wall = time.perf_counter() - t0
     server_cores = (cpu_seconds(pid) - cpu0) / wall
     client_cores = (time.process_time() - own0) / wall
+    database_cores = (database_cpu_seconds() - db0) / wall
+    busy_cores = (machine_busy_seconds() - busy0) / wall
     load_after = os.getloadavg()[0]
     rows = summarise(samples, list(ops), measured)
     errors = sum(r["errors"] for r in rows)
     result = {"phase": label, "clients": len(logins), "think": think, "seconds": measured,
               "rows": rows, "errors": errors, "load_before": load_before,
               "load_after": load_after, "server_cores": server_cores,
-              "client_cores": client_cores,
+              "client_cores": client_cores, "database_cores": database_cores,
+              "busy_cores": busy_cores,
               "total_throughput": sum(r["throughput"] for r in rows)}
     print(table(rows))
     log(f"  {sum(r['count'] for r in rows):,} requests, {result['total_throughput']:.1f} "
         f"req/s; server process {server_cores:.2f} cores, client process "
-        f"{client_cores:.2f} cores; 1-min load average {load_before:.2f} before, "
+        f"{client_cores:.2f} cores, PostgreSQL {database_cores:.2f} cores, whole machine "
+        f"busy {busy_cores:.2f} cores; 1-min load average {load_before:.2f} before, "
         f"{load_after:.2f} after")
     if errors:
         log(f"  THIS RUN HAD {errors} ERRORS: " + "; ".join(
@@ -893,7 +923,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(table(ph["rows"]))
                 print(f"\n(total {ph['total_throughput']:.1f} req/s; server process "
                       f"{ph['server_cores']:.2f} cores, load generator {ph['client_cores']:.2f}"
-                      f" cores; 1-min load average {ph['load_before']:.2f} before, "
+                      f" cores, PostgreSQL {ph['database_cores']:.2f} cores, whole machine busy"
+                      f" {ph['busy_cores']:.2f} cores; 1-min load average "
+                      f"{ph['load_before']:.2f} before, "
                       f"{ph['load_after']:.2f} after; {ph['errors']} errors)\n")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results},

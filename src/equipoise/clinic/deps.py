@@ -119,21 +119,23 @@ def audit_refusal(request: Request, action: str) -> None:
                                outcome="denied", route=_route(request)))
 
 
-# Every request of a signed-in user runs these (built once): the session with its user, then
-# the user's own grants.
-_SIGNED_IN = select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(
-    LoginSession.token_hash == bindparam("token_hash"))
-_GRANTS = select(Grant.permission, Grant.effect).where(Grant.user_id == bindparam("user"))
+# Every request of a signed-in user runs this (built once): the session with its user and
+# the user's own grants, one row per grant (one row with no grant when there are none).
+_SIGNED_IN = (
+    select(LoginSession, User, Grant.permission, Grant.effect)
+    .join(User, User.id == LoginSession.user_id)
+    .outerjoin(Grant, Grant.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("token_hash")))
 
 
 def _signed_in(request: Request, session: Session) -> Actor | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    found = session.execute(_SIGNED_IN, {"token_hash": digest(token)}).first()
-    if found is None:
+    found = session.execute(_SIGNED_IN, {"token_hash": digest(token)}).all()
+    if not found:
         return None
-    login, user = found
+    login, user = found[0][0], found[0][1]
     if login.ended_at is not None:
         return None
     cfg = app_settings(request)
@@ -147,8 +149,7 @@ def _signed_in(request: Request, session: Session) -> Actor | None:
     # Touch the session at most once a minute: a read should not write every time.
     if now - login.last_seen > dt.timedelta(seconds=60):
         login.last_seen = now
-    grants = tuple((perm, effect) for perm, effect in session.execute(
-        _GRANTS, {"user": user.id}))
+    grants = tuple((perm, effect) for _, _, perm, effect in found if perm is not None)
     # Plain ids for auditing a refusal after this session is rolled back and gone.
     request.state.user_clinic = (user.id, user.clinic_id)
     return Actor(user, login, grants)

@@ -13,13 +13,26 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    String,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
 from equipoise.clinic.accounts.models import Clinic, User
 from equipoise.clinic.alerts.service import relapse_rule
-from equipoise.clinic.db import local_time, new_id
+from equipoise.clinic.db import UTCDateTime, local_time, new_id
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
 from equipoise.clinic.outcomes.cache import DashboardCache
 from equipoise.clinic.outcomes.models import OutcomeRecord
@@ -47,19 +60,28 @@ def _expectation(plan: Mapping[str, Any] | None, modality: str) -> rules.Expecta
         return None
 
 
-# Built once (``patients.history``): the summary is refreshed on every write to a record.
-_INFUSIONS = select(Infusion.started_at, Infusion.created_by).where(
-    Infusion.patient_id == bindparam("patient"), Infusion.clinic_id == bindparam("clinic"),
-    Infusion.started_at.is_not(None))
-_COURSES = select(MedicationCourse.started_on, MedicationCourse.created_by).where(
-    MedicationCourse.patient_id == bindparam("patient"),
-    MedicationCourse.clinic_id == bindparam("clinic"))
-_THERAPY = select(TherapySession.on, TherapySession.therapist_id).where(
-    TherapySession.patient_id == bindparam("patient"),
-    TherapySession.clinic_id == bindparam("clinic"), TherapySession.attended == "attended")
-_ADVERSE = select(func.count()).select_from(AdverseEvent).where(
-    AdverseEvent.patient_id == bindparam("patient"),
-    AdverseEvent.clinic_id == bindparam("clinic"))
+# Built once (``patients.history``): the summary is refreshed on every write to a record. One
+# statement reads when each treatment began and who began it (an infusion's start time, a
+# course's or an attended CBT session's day) and one row per adverse event.
+_KIND = ("ketamine", "ssri", "cbt")
+_BEGAN: CompoundSelect[Any] = union_all(
+    select(literal_column("'ketamine'").label("kind"), Infusion.started_at.label("at"),
+           cast(null(), Date).label("day"), Infusion.created_by.label("who"))
+    .where(Infusion.patient_id == bindparam("patient"), Infusion.clinic_id == bindparam("clinic"),
+           Infusion.started_at.is_not(None)),
+    select(literal_column("'ssri'"), cast(null(), UTCDateTime()), MedicationCourse.started_on,
+           MedicationCourse.created_by)
+    .where(MedicationCourse.patient_id == bindparam("patient"),
+           MedicationCourse.clinic_id == bindparam("clinic")),
+    select(literal_column("'cbt'"), cast(null(), UTCDateTime()), TherapySession.on,
+           TherapySession.therapist_id)
+    .where(TherapySession.patient_id == bindparam("patient"),
+           TherapySession.clinic_id == bindparam("clinic"),
+           TherapySession.attended == "attended"),
+    select(literal_column("'adverse'"), cast(null(), UTCDateTime()), cast(null(), Date),
+           cast(null(), String))
+    .where(AdverseEvent.patient_id == bindparam("patient"),
+           AdverseEvent.clinic_id == bindparam("clinic")))
 _FIELDS = ("modality", "clinician_id", "start_quarter", "baseline", "week12", "response_week12",
            "days_to_response", "relapsed", "follow_up_days", "adverse_events", "expected",
            "expected_low", "expected_high")
@@ -75,17 +97,20 @@ def compute(session: Session, patient: Patient,
     conn = session.connection()            # plain column reads, without the ORM's overhead
     ids = {"patient": patient.id, "clinic": patient.clinic_id}
     began: list[tuple[rules.Moment, str, str]] = []       # (when, treatment, who started it)
-    for at, who in conn.execute(_INFUSIONS, ids):
-        if at is not None:                 # always (the statement asks for started ones)
-            began.append((local_time(session, at), "ketamine", who))
-    for day, who in conn.execute(_COURSES, ids):
-        began.append((day, "ssri", who))
-    for day, who in conn.execute(_THERAPY, ids):
-        began.append((day, "cbt", who))
-    first = min(began, key=lambda b: rules.moment_key(b[0]), default=None)
+    events = 0
+    for kind, at, day, who in conn.execute(_BEGAN, ids):
+        if kind == "adverse":
+            events += 1
+        elif kind == "ketamine" and at is not None:     # (only started infusions are read)
+            began.append((local_time(session, at), kind, who))
+        elif day is not None:
+            began.append((day, kind, who))
+    # In a fixed order (a union's rows come in no promised order): of treatments that began
+    # together, the infusion, then the course, then the session, names the clinician.
+    began.sort(key=lambda b: (rules.moment_key(b[0]), _KIND.index(b[1]), b[2]))
+    first = began[0] if began else None
     clinician = h.plan.created_by if h.plan else (first[2] if first else "")
     gad7 = [(local_time(session, when), value) for when, value in h.series("gad7")]
-    events = conn.scalar(_ADVERSE, ids) or 0
     outcome = rules.summarise(treatments=[(when, name) for when, name, _ in began],
                               clinician=clinician, gad7=gad7, adverse_events=events,
                               relapse_rule=relapse_rule(h.protocol))
