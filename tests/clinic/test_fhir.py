@@ -108,9 +108,10 @@ def _fill(site: Site) -> Any:
             "minutes": 90, "attended": attended})
         assert r.status_code == 201, r.text
     _infusions(site, c, pids)
-    plan = c.post(f"/api/patients/{pids[0]}/care-plans",
-                  json={"profile": PROFILE, "start_date": START})
-    assert plan.status_code == 201, plan.text
+    for _ in range(2):                    # the second replaces the first
+        plan = c.post(f"/api/patients/{pids[0]}/care-plans",
+                      json={"profile": PROFILE, "start_date": START})
+        assert plan.status_code == 201, plan.text
     return c
 
 
@@ -155,7 +156,10 @@ def test_export_import_export_is_identical(site: Site) -> None:
     assert kinds.count("MedicationRequest") == 2               # antidepressant courses
     assert kinds.count("MedicationAdministration") == 3        # ketamine infusions
     assert kinds.count("AdverseEvent") == 2 + 2               # two the same: both kept
-    assert kinds.count("CarePlan") == 1
+    assert kinds.count("CarePlan") == 2
+    # the newest plan is the one in force; the one it replaced is revoked
+    assert [e["resource"]["status"] for e in first["entry"]
+            if e["resource"]["resourceType"] == "CarePlan"] == ["revoked", "active"]
     states = {e["resource"]["status"] for e in first["entry"]
               if e["resource"]["resourceType"] == "MedicationAdministration"}
     assert states == {"completed", "not-done", "in-progress"}
@@ -168,7 +172,7 @@ def test_export_import_export_is_identical(site: Site) -> None:
     assert b.get("/api/fhir/export").json() == first
     charts = _charts(a)
     assert sorted(len(x["infusions"]) for x in charts.values()) == [1, 1, 1]
-    assert sum(len(x["care_plans"]) for x in charts.values()) == 1
+    assert sum(len(x["care_plans"]) for x in charts.values()) == 2
     assert _charts(b) == charts
     with site.session() as s:   # made and charted by the importing user; signed by no one named
         b_user = site.users["clinician@B"].id
@@ -193,6 +197,14 @@ def _bad(bundle: dict[str, Any], kind: str, change: Any, code: str = "") -> dict
                    e["resource"]["code"]["coding"][0]["code"] == code if code
                    else "derivedFrom" in e["resource"])))
     change(res)
+    return out
+
+
+def _newest_plan(bundle: dict[str, Any], status: str) -> dict[str, Any]:
+    """``bundle`` with its last CarePlan (a patient's newest) given ``status``."""
+    out = copy.deepcopy(bundle)
+    [e for e in out["entry"] if e["resource"]["resourceType"] == "CarePlan"][-1][
+        "resource"]["status"] = status
     return out
 
 
@@ -276,6 +288,8 @@ def test_invalid_bundles_are_refused_whole_naming_resource_and_field(site: Site)
         (_bad(good, "AdverseEvent", lambda r: r["suspectEntity"][0]["instance"].update(
             reference="MedicationAdministration/nowhere")), "AdverseEvent/", "suspectEntity"),
         (_bad(good, "CarePlan", lambda r: r.update(status="finished")), "CarePlan/", "status"),
+        (_bad(good, "CarePlan", lambda r: r.update(status="active")), "CarePlan/", "status"),
+        (_newest_plan(good, "revoked"), "CarePlan/", "status"),
         (_bad(good, "CarePlan", lambda r: r["extension"][1].update(valueString="{not json")),
          "CarePlan/", "extension"),
         (_bad(good, "CarePlan", lambda r: r["activity"].pop()), "CarePlan/", "activity"),

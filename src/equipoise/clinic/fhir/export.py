@@ -350,16 +350,18 @@ def plan_label(plan: dict[str, Any], recommended: str | None) -> str | None:
                 None)
 
 
-def care_plan_resource(p: Patient, r: CarePlanRecord) -> dict[str, Any]:
+def care_plan_resource(p: Patient, r: CarePlanRecord, current: bool = True) -> dict[str, Any]:
     """A stored care plan: created when the planner made it, its period from the start date,
     the recommended option's label as description, an activity per scheduled event; the
     stored profile and plan themselves, as canonical JSON extensions, are what import
-    restores (the rest is derived from them and checked against them)."""
+    restores (the rest is derived from them and checked against them). The patient's newest
+    plan is ``active``; one a newer plan replaced is ``revoked`` (request-status: ended before
+    it was completed)."""
     out: dict[str, Any] = {
         "resourceType": "CarePlan", "id": fhir_id("care-plan", p.mrn, _time(r.created_at)),
         "extension": [{"url": EXT + "care-plan-profile", "valueString": canonical(r.profile)},
                       {"url": EXT + "care-plan", "valueString": canonical(r.plan)}],
-        "status": "active", "intent": "plan",
+        "status": "active" if current else "revoked", "intent": "plan",
         "subject": {"reference": f"Patient/{fhir_id('patient', p.mrn)}"},
         "period": {"start": r.start_date.isoformat()}, "created": _time(r.created_at)}
     label = plan_label(r.plan, r.recommended)
@@ -438,9 +440,11 @@ def export_bundle(session: Session, clinic_id: str) -> dict[str, Any]:
     resources += _infusions(session, clinic_id, by_id, cadss)
     plans = session.scalars(select(CarePlanRecord).where(
         CarePlanRecord.clinic_id == clinic_id)).all()
-    for cp in sorted(plans, key=lambda c: (by_id[c.patient_id].mrn, c.created_at,
-                                           c.start_date)):
-        resources.append(care_plan_resource(by_id[cp.patient_id], cp))
+    ordered = sorted(plans, key=lambda c: (by_id[c.patient_id].mrn, c.created_at, c.start_date))
+    newest = {c.patient_id: c.id for c in ordered}          # each patient's last, by creation
+    for cp in ordered:
+        resources.append(care_plan_resource(by_id[cp.patient_id], cp,
+                                            current=newest[cp.patient_id] == cp.id))
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": f"urn:uuid:{res['id']}", "resource": res}
                         for res in resources]}

@@ -52,8 +52,9 @@ def care_plan(res: dict[str, Any], where: str, plan: ImportPlan) -> None:
     subject = reference_to(res.get("subject"), "Patient")
     if subject not in plan.patients:
         r.fail("subject", "not a Patient of this bundle")
-    if res.get("status") != "active":
-        r.fail("status", "equipoise's care plans are 'active'")
+    if res.get("status") not in ("active", "revoked"):
+        r.fail("status", "equipoise's care plans are 'active' (a patient's newest) or "
+                         "'revoked' (replaced by a newer one)")
     if res.get("intent") != "plan":
         r.fail("intent", "equipoise's care plans are 'plan'")
     profile, stored = r.json("care-plan-profile", dict), r.json("care-plan", dict)
@@ -76,4 +77,20 @@ def care_plan(res: dict[str, Any], where: str, plan: ImportPlan) -> None:
     if not r.problems:
         plan.care_plans.append({"subject": subject, "start_date": start, "created_at": created,
                                 "recommended": stored["recommended"] if stored else None,
-                                "profile": profile, "plan": stored})
+                                "profile": profile, "plan": stored,
+                                "status": res["status"], "where": where})
+
+
+def care_plan_statuses(plan: ImportPlan) -> None:
+    """Each patient's newest plan (by creation) must be the 'active' one and every older one
+    'revoked', as the export writes them: the clinic acts on a patient's newest plan."""
+    newest: dict[str, tuple[dt.datetime, dt.date]] = {}
+    for c in plan.care_plans:
+        key = (c["created_at"], c["start_date"])
+        newest[c["subject"]] = max(newest.get(c["subject"], key), key)
+    for c in plan.care_plans:
+        current = (c["created_at"], c["start_date"]) == newest[c["subject"]]
+        if c["status"] != ("active" if current else "revoked"):
+            plan.problems.append(
+                f"{c['where']}: status: the patient's newest care plan is 'active' and older "
+                f"ones are 'revoked'; this one is {'the newest' if current else 'older'}")

@@ -27,7 +27,7 @@ from equipoise.care.measures import score
 from equipoise.care.safety import load_rules
 from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.care_plans.models import CarePlanRecord
-from equipoise.clinic.fhir.import_care_plans import care_plan
+from equipoise.clinic.fhir.import_care_plans import care_plan, care_plan_statuses
 from equipoise.clinic.fhir.import_infusions import (
     VITAL_CODES,
     adverse_event,
@@ -182,6 +182,7 @@ def _check(bundle: dict[str, Any], session: Session, clinic_id: str) -> ImportPl
             plan.problems.append(f"{where}: resourceType: {kind!r} is not imported here")
     vitals(readings, plan)
     infusion_rules(plan)
+    care_plan_statuses(plan)
     return plan
 
 
@@ -305,6 +306,7 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
                                    therapist_id=user_id, **t))
     write_infusions(session, clinic_id, user_id, plan, ids, responses)
     for c in plan.care_plans:
+        c.pop("status"), c.pop("where")                # (checked; the order says which)
         session.add(CarePlanRecord(clinic_id=clinic_id, patient_id=ids[c.pop("subject")].id,
                                    created_by=user_id, **c))
     session.flush()
