@@ -21,6 +21,7 @@ from equipoise.clinic.accounts.schemas import ProtocolUpdate
 from equipoise.clinic.alerts.service import RELAPSE_FIELDS
 from equipoise.clinic.db import utcnow
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients import history
 from equipoise.clinic.security import (
     burn_time,
     digest,
@@ -171,7 +172,7 @@ def set_protocol(session: Session, clinic_id: str, values: dict[str, object]) ->
     assert clinic is not None
     before = {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}
     clinic.protocol = {k: v for k, v in values.items() if v is not None}
-    session.info.pop(f"protocol:{clinic_id}", None)     # read anew by the refreshes
+    history.forget_protocol(session, clinic_id)          # read anew by the refreshes
     if before != {k: clinic.protocol.get(k) for k in RELAPSE_FIELDS}:
         session.flush()
         outcomes.refresh_all(session, clinic_id)      # relapse is part of every summary

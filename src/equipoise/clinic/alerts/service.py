@@ -45,11 +45,6 @@ def _band(plan: Mapping[str, Any]) -> rules.ExpectedBand | None:
                               tuple(track["gad7_high"]))
 
 
-def clinic_relapse_rule(session: Session, patient: Patient) -> RelapseRule:
-    """The relapse rule of ``patient``'s clinic (``relapse_rule`` of its protocol)."""
-    return relapse_rule(history.protocol(session, patient.clinic_id))
-
-
 # Built once (``patients.history``): the rules run on every questionnaire submission.
 _PHQ9_ANSWERS = select(QuestionnaireResponse.authored, QuestionnaireResponse.answers).where(
     QuestionnaireResponse.patient_id == bindparam("patient"),

@@ -61,10 +61,19 @@ class History:
         return self.scores.get(instrument, [])
 
 
+def _protocol_key(clinic_id: str) -> str:
+    return f"protocol:{clinic_id}"
+
+
+def forget_protocol(session: Session, clinic_id: str) -> None:
+    """After a change of the clinic's protocol: the next ``protocol`` reads it anew."""
+    session.info.pop(_protocol_key(clinic_id), None)
+
+
 def protocol(session: Session, clinic_id: str) -> dict[str, Any]:
     """The clinic's protocol settings, read once per session (a request's refreshes share it;
-    a change of protocol is a request of its own)."""
-    key = f"protocol:{clinic_id}"
+    ``forget_protocol`` after a change)."""
+    key = _protocol_key(clinic_id)
     if key not in session.info:
         session.flush()
         found = session.connection().scalar(_PROTOCOL, {"clinic": clinic_id})
