@@ -82,9 +82,9 @@ _BEGAN: CompoundSelect[Any] = union_all(
            cast(null(), String))
     .where(AdverseEvent.patient_id == bindparam("patient"),
            AdverseEvent.clinic_id == bindparam("clinic")))
-_FIELDS = ("modality", "clinician_id", "start_quarter", "baseline", "week12", "response_week12",
-           "days_to_response", "relapsed", "follow_up_days", "adverse_events", "expected",
-           "expected_low", "expected_high")
+# The summary's columns (every column but the row's keys), as the model declares them.
+_FIELDS = tuple(c.name for c in OutcomeRecord.__table__.columns
+                if c.name not in ("id", "clinic_id", "patient_id"))
 _UPDATE = update(OutcomeRecord).where(OutcomeRecord.patient_id == bindparam("patient")).values(
     {name: bindparam(f"new_{name}") for name in _FIELDS})
 
@@ -134,8 +134,8 @@ def refresh(session: Session, patient: Patient,
     conn = session.connection()
     changed = {f"new_{name}": value for name, value in values.items()}
     if conn.execute(_UPDATE, {"patient": patient.id, **changed}).rowcount == 0:
-        conn.execute(insert(OutcomeRecord).values(id=new_id(), clinic_id=patient.clinic_id,
-                                       patient_id=patient.id, **values))
+        conn.execute(insert(OutcomeRecord).values(
+            id=new_id(), clinic_id=patient.clinic_id, patient_id=patient.id, **values))
 
 
 def refresh_patient(session: Session, patient_id: str) -> None:
