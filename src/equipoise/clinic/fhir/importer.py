@@ -305,10 +305,11 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
         session.add(TherapySession(clinic_id=clinic_id, patient_id=ids[t.pop("subject")].id,
                                    therapist_id=user_id, **t))
     write_infusions(session, clinic_id, user_id, plan, ids, responses)
-    for c in plan.care_plans:
-        c.pop("status"), c.pop("where")                # (checked; the order says which)
-        session.add(CarePlanRecord(clinic_id=clinic_id, patient_id=ids[c.pop("subject")].id,
-                                   created_by=user_id, **c))
+    for c in plan.care_plans:         # (their statuses were checked: the order says which)
+        session.add(CarePlanRecord(
+            clinic_id=clinic_id, patient_id=ids[c["subject"]].id, created_by=user_id,
+            start_date=c["start_date"], created_at=c["created_at"],
+            recommended=c["recommended"], profile=c["profile"], plan=c["plan"]))
     session.flush()
     for p in ids.values():               # what the imported records raise and amount to
         alerts.refresh(session, p)
