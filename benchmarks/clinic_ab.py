@@ -7,7 +7,7 @@ builds of the clinic under the same conditions. It starts one server from each s
 SQLite database that ``clinic_load.py --keep`` built. One client then sends every request
 to both servers, alternating which goes first. A request's cost is the CPU time its server
 process spent on it (Linux /proc; one process each, no ``--workers``), so host speed affects
-both builds alike.
+both builds alike. Servers, sign-in and CPU accounting are ``clinic_load.py``'s.
 
 Usage:
     git worktree add /tmp/old <commit>
@@ -22,51 +22,17 @@ new/old ratios. Results are recorded in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx2 as httpx
+from clinic_load import cpu_seconds, served, sign_in
 from sqlalchemy import create_engine, text
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(src: Path, database: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(src.resolve()),
-               EQUIPOISE_CLINIC_COOKIE_SECURE="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "equipoise.cli.main", "clinic", "serve", "--port", str(port),
-         "--database-url", f"sqlite:///{database}"], env=env, stdout=subprocess.DEVNULL,
-        stderr=log.open("w"))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(base + "/login", timeout=1)
-            return proc, base
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server from {src} did not start; see {log}") from None
-            time.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,75 +54,70 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(ops) - {"submit", "page", "dashboard"}
     if unknown:
         raise SystemExit(f"--ops: unknown operation(s) {sorted(unknown)}")
-    with tempfile.TemporaryDirectory(prefix="clinic-ab-") as tmp:
-        servers = []
-        try:
-            for name, src in (("old", args.old), ("new", args.new)):
-                copy = Path(tmp) / f"{name}.sqlite3"
-                shutil.copy(args.database, copy)
-                wal = Path(f"{args.database}-wal")
-                if wal.exists():
-                    shutil.copy(wal, Path(f"{copy}-wal"))
-                servers.append(start(src, copy, Path(tmp) / f"{name}.log"))
-            engine = create_engine(f"sqlite:///{Path(tmp) / 'old.sqlite3'}")
-            with engine.connect() as conn:
-                patients = list(conn.scalars(text("SELECT id FROM patients ORDER BY id")))
-                user = conn.scalar(text("SELECT username FROM users WHERE role = 'clinician' "
-                                        "ORDER BY username"))
-            engine.dispose()
-            clients = []
-            for _, base in servers:
-                c = httpx.Client(base_url=base, timeout=60)
-                r = c.post("/api/session", json={
-                    "username": user, "password": f"bench-load-{args.seed}-synthetic"})
-                if r.status_code != 201:
-                    raise SystemExit(f"sign-in failed ({r.status_code}); is --seed the build's?")
-                c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-                clients.append(c)
-            rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="clinic-ab-") as tmp, ExitStack() as stack:
+        servers: list[tuple[str, int]] = []
+        for name, src in (("old", args.old), ("new", args.new)):
+            copy = Path(tmp) / f"{name}.sqlite3"
+            shutil.copy(args.database, copy)
+            wal = Path(f"{args.database}-wal")
+            if wal.exists():
+                shutil.copy(wal, Path(f"{copy}-wal"))
+            servers.append(stack.enter_context(served(
+                f"sqlite:///{copy}", Path(tmp) / f"{name}.log", 1,
+                env={"PYTHONPATH": str(src.resolve())})))
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'old.sqlite3'}")
+        with engine.connect() as conn:
+            patients = list(conn.scalars(text("SELECT id FROM patients ORDER BY id")))
+            user = conn.scalar(text("SELECT username FROM users WHERE role = 'clinician' "
+                                    "ORDER BY username"))
+        engine.dispose()
+        clients = []
+        for base, _ in servers:
+            login = sign_in(base, [user], f"bench-load-{args.seed}-synthetic", 1)[0]
+            clients.append(stack.enter_context(httpx.Client(
+                base_url=base, timeout=60, headers={
+                    "Cookie": f"equipoise_session={login.cookie}",
+                    "X-CSRF-Token": login.csrf})))
+        rng = random.Random(args.seed)
 
-            def request(k: int, op: str, pid: str, answers: list[int]) -> int:
-                c = clients[k]
-                if op == "submit":
-                    return c.post(f"/api/patients/{pid}/questionnaires",
-                                  json={"instrument": "gad7", "answers": answers}).status_code
-                path = f"/patients/{pid}" if op == "page" else "/api/outcomes"
-                return c.get(path).status_code
+        def request(k: int, op: str, pid: str, answers: list[int]) -> int:
+            c = clients[k]
+            if op == "submit":
+                return c.post(f"/api/patients/{pid}/questionnaires",
+                              json={"instrument": "gad7", "answers": answers}).status_code
+            path = f"/patients/{pid}" if op == "page" else "/api/outcomes"
+            return c.get(path).status_code
 
-            print(f"{args.requests} requests of each operation to each build, alternating which "
-                  "goes first\n")
-            print("| operation | old CPU ms/request | new CPU ms/request | new/old | "
-                  "old p50 ms | new p50 ms |")
-            print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print(f"{args.requests} requests of each operation to each build, alternating which "
+              "goes first\n")
+        print("| operation | old CPU ms/request | new CPU ms/request | new/old | "
+              "old p50 ms | new p50 ms |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
 
-            def draw() -> tuple[str, list[int]]:
-                return rng.choice(patients), [rng.randint(0, 3) for _ in range(7)]
+        def draw() -> tuple[str, list[int]]:
+            return rng.choice(patients), [rng.randint(0, 3) for _ in range(7)]
 
-            for op in ops:
-                for _ in range(10):                                   # warm both up
-                    pid, answers = draw()
-                    for k in (0, 1):
-                        request(k, op, pid, answers)
-                cpu = [0.0, 0.0]
-                latency: list[list[float]] = [[], []]
-                for i in range(args.requests):
-                    pid, answers = draw()
-                    for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-                        proc = servers[k][0]
-                        c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-                        status = request(k, op, pid, answers)
-                        latency[k].append(1000 * (time.perf_counter() - t0))
-                        cpu[k] += cpu_seconds(proc.pid) - c0
-                        if status >= 300:
-                            raise SystemExit(f"{op}: {('old', 'new')[k]} answered {status}")
-                ms = [1000 * x / args.requests for x in cpu]
-                p50 = [statistics.median(x) for x in latency]
-                print(f"| {op} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[1] / ms[0]:.2f} | "
-                      f"{p50[0]:.2f} | {p50[1]:.2f} |")
-        finally:
-            for proc, _ in servers:
-                proc.terminate()
-                proc.wait(30)
+        for op in ops:
+            for _ in range(10):                                   # warm both up
+                pid, answers = draw()
+                for k in (0, 1):
+                    request(k, op, pid, answers)
+            cpu = [0.0, 0.0]
+            latency: list[list[float]] = [[], []]
+            for i in range(args.requests):
+                pid, answers = draw()
+                for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+                    server_pid = servers[k][1]
+                    c0, t0 = cpu_seconds(server_pid), time.perf_counter()
+                    status = request(k, op, pid, answers)
+                    latency[k].append(1000 * (time.perf_counter() - t0))
+                    cpu[k] += cpu_seconds(server_pid) - c0
+                    if status >= 300:
+                        raise SystemExit(f"{op}: {('old', 'new')[k]} answered {status}")
+            ms = [1000 * x / args.requests for x in cpu]
+            p50 = [statistics.median(x) for x in latency]
+            print(f"| {op} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[1] / ms[0]:.2f} | "
+                  f"{p50[0]:.2f} | {p50[1]:.2f} |")
     return 0
 
 

@@ -545,14 +545,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, log_path: Path, workers: int) -> Iterator[tuple[str, int]]:
-    """``equipoise clinic serve`` in a subprocess; yields its base URL and pid."""
+def served(url: str, log_path: Path, workers: int,
+           env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """``equipoise clinic serve`` in a subprocess (with ``env`` added to the environment);
+    yields its base URL and pid."""
     port = free_port()
     with open(log_path, "wb") as err:
         server = subprocess.Popen(
             [sys.executable, "-m", "equipoise.cli.main", "clinic", "serve", "--port",
              str(port), "--database-url", url, "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=err)
+            stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **(env or {})})
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120
@@ -600,35 +602,9 @@ def sign_in(base: str, usernames: list[str], password: str, n: int) -> list[Logi
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its descendants (Linux /proc): the
-    server and its worker processes."""
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])))
-    tree, total, grew = {pid}, 0.0, True
-    while grew:
-        grew = False
-        for p, (parent, _) in stats.items():
-            if parent in tree and p not in tree:
-                tree.add(p)
-                grew = True
-    for p in tree:
-        total += stats.get(p, (0, 0))[1]
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def database_cpu_seconds() -> float:
-    """User + system CPU seconds of every PostgreSQL process on this machine (``comm``
-    "postgres"): the database server's share of the cores, which the server's own count
-    leaves out."""
-    total = 0
+def _processes() -> dict[int, tuple[int, str, int]]:
+    """Every process (Linux /proc): pid -> (parent pid, name, user + system CPU ticks)."""
+    out: dict[int, tuple[int, str, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -636,10 +612,31 @@ def database_cpu_seconds() -> float:
             name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
         except (OSError, ValueError):
             continue
-        if name == "postgres":
-            fields = rest.split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        fields = rest.split()
+        out[int(entry.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its descendants: the server and its
+    worker processes."""
+    stats = _processes()
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for p, (parent, _, _) in stats.items():
+            if parent in tree and p not in tree:
+                tree.add(p)
+                grew = True
+    return sum(stats[p][2] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (named
+    "postgres"): the database server's share of the cores, which the server's own count
+    leaves out."""
+    return sum(ticks for _, name, ticks in _processes().values()
+               if name == "postgres") / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float:
