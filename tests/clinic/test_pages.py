@@ -109,3 +109,16 @@ def test_the_patient_list_pages_through_a_large_clinic(site: Site) -> None:
     assert first.count('<a href="/patients/') == 100 and 'id="next-page"' in first
     second = c.get("/patients?page=1").text
     assert second.count('<a href="/patients/') == 3 and 'id="next-page"' not in second
+
+
+def test_a_questionnaire_entered_on_the_page_raises_its_alerts_at_once(site: Site) -> None:
+    """PHQ-9 item 9 answered on the patient page's form is on the worklist straight away,
+    as when it comes through the API or the patient's own link."""
+    c, pid = _patient(site)
+    r = c.post(f"/patients/{pid}/questionnaires",
+               data={"instrument": "phq9", "answers": "0,0,0,0,0,0,0,0,1"},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    urgent = [i for i in c.get("/api/worklist").json()
+              if i["patient_id"] == pid and i["kind"] == "suicidality"]
+    assert len(urgent) == 1 and urgent[0]["severity"] == "urgent"

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from equipoise.care.measures import score
 from equipoise.care.safety import load_rules
-from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.care_plans.models import CarePlanRecord
 from equipoise.clinic.fhir.import_care_plans import care_plan, care_plan_statuses
 from equipoise.clinic.fhir.import_infusions import (
@@ -290,7 +289,7 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
             session, clinic_id, ids[r["subject"]].id, r["instrument"], r["answers"],
             source="patient" if r["patient_source"] else "staff",
             entered_by=None if r["patient_source"] else user_id, authored=authored,
-            summarise=False)                          # once per patient, at the end
+            refresh=False)                            # once per patient, at the end
     for c in plan.courses:
         patient = ids[c["subject"]]
         start, dose, acks, _ = c["steps"][0]
@@ -312,6 +311,5 @@ def import_bundle(session: Session, clinic_id: str, user_id: str,
             recommended=c["recommended"], profile=c["profile"], plan=c["plan"]))
     session.flush()
     for p in ids.values():               # what the imported records raise and amount to
-        alerts.refresh(session, p)
-        outcomes.refresh(session, p)
+        outcomes.refresh_with_alerts(session, p)
     return list(ids.values())

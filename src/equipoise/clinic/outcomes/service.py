@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 
 from equipoise.care import outcomes as rules
 from equipoise.clinic.accounts.models import Clinic, User
+from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.alerts.service import relapse_rule
-from equipoise.clinic.db import UTCDateTime, local_time, new_id
+from equipoise.clinic.db import UTCDateTime, claim_writes, local_time, new_id
 from equipoise.clinic.infusions.models import AdverseEvent, Infusion
 from equipoise.clinic.outcomes.cache import DashboardCache
 from equipoise.clinic.outcomes.models import OutcomeRecord
@@ -136,6 +137,16 @@ def refresh(session: Session, patient: Patient,
     if conn.execute(_UPDATE, {"patient": patient.id, **changed}).rowcount == 0:
         conn.execute(insert(OutcomeRecord).values(
             id=new_id(), clinic_id=patient.clinic_id, patient_id=patient.id, **values))
+
+
+def refresh_with_alerts(session: Session, patient: Patient) -> int:
+    """After a write that can raise alerts (a questionnaire, an import): one read of the
+    patient's record refreshes both their alerts and their outcome summary; how many alerts
+    were new."""
+    claim_writes(session)               # what is read below is what the refreshes store from
+    after = history.read(session, patient)
+    refresh(session, patient, after)
+    return alerts.refresh(session, patient, patient_history=after)
 
 
 def refresh_patient(session: Session, patient_id: str) -> None:

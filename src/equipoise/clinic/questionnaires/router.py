@@ -7,11 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equipoise.care.measures import Answers
-from equipoise.clinic.alerts import service as alerts
 from equipoise.clinic.bodies import Id, Token
 from equipoise.clinic.deps import READS_FIRST, Actor, db, record, require, settings
-from equipoise.clinic.outcomes import service as outcomes
-from equipoise.clinic.patients import history as patient_history
 from equipoise.clinic.patients import service as patients
 from equipoise.clinic.questionnaires import service
 from equipoise.clinic.questionnaires.models import Observation, QuestionnaireResponse
@@ -46,17 +43,13 @@ def response(r: QuestionnaireResponse, o: Observation) -> ResponseRead:
 def submit(patient_id: Id, body: ResponseCreate, request: Request,
            who: Actor = Depends(require("questionnaires:write", "questionnaire")),
            session: Session = Depends(db)) -> ResponseRead:
-    p = patients.get(session, who.clinic_id, patient_id)
+    patients.get(session, who.clinic_id, patient_id)        # 404 unless this clinic's
     answers: Answers = (body.answers if isinstance(body.answers, list)
                         else {str(k): v for k, v in body.answers.items()})
     r, o = service.record_response(session, who.clinic_id, patient_id, body.instrument,
                                    answers, source="staff", entered_by=who.user.id,
-                                   authored=body.authored, infusion_id=body.infusion_id,
-                                   summarise=False)
+                                   authored=body.authored, infusion_id=body.infusion_id)
     record(session, request, who, "create", "questionnaire", r.id, patient_id)
-    after = patient_history.read(session, p)        # one read of the record for both refreshes
-    outcomes.refresh(session, p, after)
-    alerts.refresh(session, p, patient_history=after)
     session.commit()
     return response(r, o)
 
@@ -124,8 +117,7 @@ def show_form(token: Token, session: Session = Depends(db)) -> SelfReportForm:
 @public.post("/{token}", status_code=201)
 def answer_form(token: Token, body: SelfReportSubmit, request: Request,
                 session: Session = Depends(db)) -> dict[str, str]:
-    r = service.submit_link(session, token, body.answers)
-    alerts.refresh(session, patients.get(session, r.clinic_id, r.patient_id))
+    r = service.submit_link(session, token, body.answers)      # its alerts refreshed
     record(session, request, None, "create", "questionnaire", r.id, r.patient_id,
            clinic_id=r.clinic_id)
     session.commit()

@@ -14,6 +14,7 @@ from equipoise.care.measures import Answers, score
 from equipoise.clinic.db import claim_writes, recorded_time, utcnow
 from equipoise.clinic.infusions.models import Infusion
 from equipoise.clinic.outcomes import service as outcomes
+from equipoise.clinic.patients.models import Patient
 from equipoise.clinic.questionnaires.models import (
     Observation,
     QuestionnaireResponse,
@@ -40,10 +41,12 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
                     answers: Answers, *, source: str, entered_by: str | None,
                     authored: dt.datetime | None = None,
                     infusion_id: str | None = None,
-                    summarise: bool = True) -> tuple[QuestionnaireResponse, Observation]:
-    """Score ``answers`` and store the response with its observation (nothing on error);
-    the patient's outcome summary is refreshed unless a bulk caller does it once at the end
-    (``summarise=False``)."""
+                    refresh: bool = True) -> tuple[QuestionnaireResponse, Observation]:
+    """Score ``answers`` and store the response with its observation (nothing on error).
+    The patient's alerts and outcome summary are refreshed from what is stored now, unless a
+    bulk caller does it once at the end (``refresh=False``): whichever way a questionnaire
+    comes in (the API, the patient page, the patient's own link), what it raises is on the
+    worklist at once."""
     try:
         result = score(name, answers)
     except MeasureError as exc:
@@ -70,8 +73,10 @@ def record_response(session: Session, clinic_id: str, patient_id: str, name: str
                       effective=when, flags=[dataclasses.asdict(f) for f in result.flags])
     session.add(obs)
     session.flush()
-    if summarise:
-        outcomes.refresh_patient(session, patient_id)
+    if refresh:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        outcomes.refresh_with_alerts(session, patient)
     return response, obs
 
 
