@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from equipoise.clinic.alerts.models import AlertRecord
 from equipoise.clinic.audit.models import AuditEvent
 from tests.clinic.conftest import PATIENT, Site
 
@@ -97,3 +98,15 @@ def test_acknowledging_an_alert_clears_it_and_is_audited(site: Site) -> None:
                                                        site.users["clinician@A"].id)
     assert site.signed_in("clinician@B").post(
         f"/api/alerts/{item['id']}/acknowledge").status_code == 404
+
+
+def test_a_new_plan_refreshes_the_patients_alerts_at_once(site: Site) -> None:
+    """A plan is one of the writes alerts are recomputed after (as for a questionnaire), not
+    only when the worklist is next opened: a plan that began 60 days ago with no GAD-7 since
+    makes the questionnaire overdue as soon as it is stored."""
+    c = site.signed_in("clinician@A")
+    pid = _patient(c, "PLAN-1")
+    _plan(c, pid, 60, gad7=14)
+    with site.session() as s:
+        kinds = list(s.scalars(select(AlertRecord.kind).where(AlertRecord.patient_id == pid)))
+    assert kinds == ["overdue"]

@@ -98,5 +98,5 @@ def create(session: Session, patient: Patient, given: dict[str, Any], start: dt.
                        created_by=user_id)
     session.add(r)
     session.flush()
-    outcomes.refresh(session, patient)
+    outcomes.refresh_with_alerts(session, patient)      # the plan moves its alerts too
     return r
